@@ -1,0 +1,45 @@
+// Dialplan applications and functions, registered by modules. exec() runs as a coroutine
+// on the channel's loop.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "zvon/result.h"
+#include "zvon/task.h"
+
+namespace zvon {
+
+class Channel;
+
+// The application's arguments, already variable-expanded and split at top-level commas.
+using AppArgs = std::vector<std::string>;
+
+enum class AppResult {
+  Continue,  // go on with the next priority
+  Jumped,    // the app set channel.location(): continue there
+  Stop,      // end the dialplan and hang up
+};
+
+class Application {
+ public:
+  virtual ~Application() = default;
+  virtual std::string_view name() const = 0;      // "Dial"
+  virtual std::string_view synopsis() const = 0;  // one line for `core show applications`
+  virtual std::string_view usage() const { return {}; }  // "Dial(Tech/dest[&...][,timeout])"
+  // Runs the application. Hang-up while suspended throws ChannelHungUp out of it.
+  virtual Task<AppResult> exec(Channel& channel, const AppArgs& args) = 0;
+};
+
+// ${NAME(args)} in the dialplan.
+class DialplanFunction {
+ public:
+  virtual ~DialplanFunction() = default;
+  virtual std::string_view name() const = 0;  // "CALLERID"
+  virtual Result<std::string> read(Channel& channel, std::string_view args) = 0;
+  virtual Result<void> write(Channel&, std::string_view, std::string_view) {
+    return make_error(std::string(name()) + " cannot be assigned to");
+  }
+};
+
+}  // namespace zvon

@@ -1,0 +1,50 @@
+// Two channels joined so that each hears the other. Both must live on the same loop; RTP is
+// relayed packet by packet without decoding when the codecs match. The loop's thread.
+#pragma once
+#include <memory>
+
+#include "zvon/media.h"
+
+namespace zvon {
+
+class Channel;
+
+class Bridge {
+ public:
+  // Joins the media of `a` and `b` and publishes BridgeEnter; leaving (destruction) detaches
+  // them and publishes BridgeLeave.
+  Bridge(Channel& a, Channel& b);
+  ~Bridge();
+  Bridge(const Bridge&) = delete;
+  Bridge& operator=(const Bridge&) = delete;
+
+  // Re-reads the channels' media endpoints (after a re-INVITE replaced one).
+  void refresh();
+  const std::string& id() const { return id_; }
+
+ private:
+  struct Side : MediaReceiver {
+    MediaEndpoint* peer = nullptr;
+    void on_rtp(MediaEndpoint& from, const RtpPacket& packet) override;
+  };
+  Channel& a_;
+  Channel& b_;
+  Side a_side_;  // receives from a, sends to b
+  Side b_side_;
+  std::string id_;
+};
+
+// Sends what a channel sends straight back to it (the Echo application). The loop's thread.
+class Echo : MediaReceiver {
+ public:
+  explicit Echo(Channel& channel);
+  ~Echo();
+  Echo(const Echo&) = delete;
+  Echo& operator=(const Echo&) = delete;
+
+ private:
+  void on_rtp(MediaEndpoint& from, const RtpPacket& packet) override;
+  Channel& channel_;
+};
+
+}  // namespace zvon

@@ -1,0 +1,34 @@
+// Console commands, registered by modules and the core. They run on the core loop.
+#pragma once
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace zvon {
+
+class CommandOutput {
+ public:
+  virtual ~CommandOutput() = default;
+  virtual void write(std::string_view text) = 0;
+  void line(std::string_view text) {
+    write(text);
+    write("\n");
+  }
+};
+
+struct ConsoleCommand {
+  // The fixed words that select the command, e.g. {"module", "unload"}.
+  std::vector<std::string> words;
+  // What follows them, for help: "<module>".
+  std::string arguments;
+  std::string summary;
+  // Runs with the words after the fixed ones; returns the exit status (0 success).
+  std::function<int(const std::vector<std::string>& args, CommandOutput& out)> run;
+  // Completions for the argument being typed: `args` are the complete ones before it.
+  std::function<std::vector<std::string>(const std::vector<std::string>& args,
+                                         std::string_view partial)>
+      complete;
+};
+
+}  // namespace zvon

@@ -1,0 +1,32 @@
+// The dialplan runtime: runs a channel through the loaded dialplan as a coroutine on its loop.
+#pragma once
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "zvon/channel.h"
+#include "zvon/result.h"
+
+namespace zvon {
+
+class DialplanRuntime {
+ public:
+  virtual ~DialplanRuntime() = default;
+  // Runs `channel` from context/exten priority 1 until the dialplan ends or the channel hangs
+  // up; then hangs it up. The channel's loop thread. When no such extension exists the
+  // channel is hung up with HangupCause::Unallocated.
+  virtual void start(std::shared_ptr<Channel> channel, std::string context, std::string exten) = 0;
+  // Does context/exten (a pattern match counts) exist? Any thread.
+  virtual bool exists(std::string_view context, std::string_view exten) const = 0;
+  // The priority number of `label_or_number` in context/exten, for Goto. Any thread.
+  virtual Result<int> find_priority(std::string_view context, std::string_view exten,
+                                    std::string_view label_or_number) const = 0;
+  // Expands ${VAR}, ${FUNC(args)} in `text` for `channel`. The channel's loop.
+  virtual Result<std::string> expand(Channel& channel, std::string_view text) = 0;
+  // Re-reads the dialplan files. On error the running dialplan stays and the error says
+  // file:line and what is wrong. Any thread.
+  virtual Result<void> reload() = 0;
+};
+
+}  // namespace zvon

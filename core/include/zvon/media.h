@@ -1,0 +1,62 @@
+// The media plane seen from a channel: an endpoint that receives and sends RTP on the
+// channel's loop. Bridging, echo and playback plug receivers into endpoints.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "zvon/codec.h"
+
+namespace zvon {
+
+class MediaEndpoint;
+
+// A view of one RTP packet (header and payload) in a receive buffer; valid during the call
+// that hands it over.
+class RtpPacket {
+ public:
+  RtpPacket(uint8_t* data, size_t len) : d_(data), n_(len) {}
+  static constexpr size_t kHeader = 12;
+  bool valid() const;  // version 2, length covers header, CSRCs and extension
+  uint8_t* data() const { return d_; }
+  size_t size() const { return n_; }
+  int payload_type() const { return d_[1] & 0x7f; }
+  bool marker() const { return d_[1] & 0x80; }
+  uint16_t seq() const { return uint16_t(d_[2] << 8 | d_[3]); }
+  uint32_t timestamp() const { return uint32_t(d_[4]) << 24 | uint32_t(d_[5]) << 16 | uint32_t(d_[6]) << 8 | d_[7]; }
+  uint32_t ssrc() const { return uint32_t(d_[8]) << 24 | uint32_t(d_[9]) << 16 | uint32_t(d_[10]) << 8 | d_[11]; }
+  size_t header_size() const;  // 12 + CSRCs + extension
+  std::span<uint8_t> payload() const { return {d_ + header_size(), n_ - header_size()}; }
+
+ private:
+  uint8_t* d_;
+  size_t n_;
+};
+
+// Gets each RTP packet an endpoint receives. The endpoint's loop.
+class MediaReceiver {
+ public:
+  virtual ~MediaReceiver() = default;
+  virtual void on_rtp(MediaEndpoint& from, const RtpPacket& packet) = 0;
+};
+
+// One leg's RTP stream. The channel's loop.
+class MediaEndpoint {
+ public:
+  virtual ~MediaEndpoint() = default;
+  // The negotiated audio codec, or nullptr while none is.
+  virtual const Codec* codec() const = 0;
+  // The negotiated RTP payload types (audio, and RFC 4733 telephone-event or -1).
+  virtual int audio_payload_type() const = 0;
+  virtual int dtmf_payload_type() const = 0;
+  // Where received packets go; nullptr drops them. The receiver must outlive the setting.
+  virtual void set_receiver(MediaReceiver* receiver) = 0;
+  // Sends a packet another endpoint received: sent from this endpoint's address with its own
+  // SSRC and continuous sequence numbers and timestamps; payload types are mapped, and the
+  // audio transcoded when the two codecs differ (G.711 μ-law ↔ A-law today).
+  virtual void relay(const RtpPacket& packet, const MediaEndpoint& from) = 0;
+  // Encodes and sends one frame of 8 kHz 16-bit PCM (normally 160 samples, 20 ms).
+  virtual void send_audio(std::span<const int16_t> pcm) = 0;
+};
+
+}  // namespace zvon

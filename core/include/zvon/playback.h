@@ -1,0 +1,27 @@
+// Playing sound files to a channel. Files are found under the sounds directory by name
+// ("hello" → sounds/<language>/hello.wav, falling back to en), read with libsndfile off the
+// loop and kept in a cache, then sent as 20 ms frames from the channel's loop.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "zvon/result.h"
+#include "zvon/task.h"
+
+namespace zvon {
+
+class Channel;
+
+struct PlaybackOptions {
+  // Stop early when the caller presses one of these digits (the digit stays in
+  // Channel::pending_digits()). Empty: not interruptible.
+  std::string interrupt_digits;
+};
+
+enum class PlaybackEnd { Finished, Interrupted };
+
+// Plays one file; fails with a reason when the file cannot be found or read.
+// Hang-up throws ChannelHungUp out of it.
+Task<Result<PlaybackEnd>> play_file(Channel& channel, std::string name, PlaybackOptions options = {});
+
+}  // namespace zvon

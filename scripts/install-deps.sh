@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs everything zvon needs to build, run and test on Debian 12, as root.
+# Idempotent: a second run with everything present does nothing but check.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config ninja-build
+  # libraries zvon links against
+  libsofia-sip-ua-dev libuv1-dev libsndfile1-dev libopus-dev libspandsp-dev
+  libedit-dev libssl-dev libpq-dev
+  # tests
+  catch2
+  # prompts are produced at build time
+  espeak-ng sox
+  # real peers the integration tests drive
+  sip-tester baresip
+  # the private database of the default run
+  postgresql
+  # scripting the integration tests
+  python3 procps iproute2
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing packages: ${missing[*]}; run this script as root" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

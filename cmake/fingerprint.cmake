@@ -5,7 +5,8 @@ set(ZVON_GENERATED_INCLUDE ${CMAKE_BINARY_DIR}/generated/include)
 add_custom_command(
   OUTPUT ${ZVON_GENERATED_INCLUDE}/zvon/build_fingerprint.h
   COMMAND ${CMAKE_COMMAND} -DOUT=${ZVON_GENERATED_INCLUDE}/zvon/build_fingerprint.h
-          "-DHEADERS=${ZVON_PUBLIC_HEADERS}" -P ${CMAKE_SOURCE_DIR}/cmake/write_fingerprint.cmake
+          -DHEADER_DIR=${CMAKE_SOURCE_DIR}/core/include/zvon -P ${CMAKE_SOURCE_DIR}/cmake/write_fingerprint.cmake
   DEPENDS ${ZVON_PUBLIC_HEADERS} ${CMAKE_SOURCE_DIR}/cmake/write_fingerprint.cmake
-  COMMENT "Hashing the public headers for the module fingerprint")
+  COMMENT "Hashing the public headers for the module fingerprint"
+  VERBATIM)
 add_custom_target(zvon_fingerprint DEPENDS ${ZVON_GENERATED_INCLUDE}/zvon/build_fingerprint.h)

@@ -1,3 +1,5 @@
+file(GLOB HEADERS ${HEADER_DIR}/*.h)
+list(SORT HEADERS)
 set(all "")
 foreach(h ${HEADERS})
   file(SHA256 ${h} one)

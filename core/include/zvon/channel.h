@@ -109,7 +109,12 @@ struct ChannelInfo {
   std::string application_module;
 };
 
+// Created, used and destroyed on its loop's thread (the last shared_ptr must be let go there).
 class Channel : public std::enable_shared_from_this<Channel> {
+  struct Key {
+    explicit Key() = default;
+  };
+
  public:
   // Creates a channel named "TECH/peer-<serial>" on `loop`. The loop's thread.
   // `technology_use` pins the technology's module for the channel's life.
@@ -206,13 +211,15 @@ class Channel : public std::enable_shared_from_this<Channel> {
   const ModuleUse& technology_use() const { return tech_use_; }
   const ModuleUse& application_use() const { return app_use_; }
 
+  // Use create(); the key keeps the constructor to it.
+  Channel(Key, Core& core, Loop& loop, std::string technology, std::string name,
+          Direction direction, ModuleUse technology_use);
+
  private:
-  Channel(Core& core, Loop& loop, std::string technology, std::string name, Direction direction,
-          ModuleUse technology_use);
   void set_state(ChannelState s);
   void changed();
   void publish(std::string_view event_type);
-  void fire_timeout();
+  void resume_waiter(bool timed_out);
 
   Core& core_;
   Loop& loop_;
@@ -238,7 +245,6 @@ class Channel : public std::enable_shared_from_this<Channel> {
   bool wake_posted_ = false;
   UvHandle<uv_timer_t> timer_;
   ChannelWatcher* watcher_ = nullptr;
-  std::shared_ptr<bool> alive_;  // lets posted callbacks see the channel is gone
 
   std::string app_name_;
   ModuleUse app_use_;

@@ -77,7 +77,7 @@ void log_line(LogLevel level, std::string_view source, std::string_view message)
   auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   localtime_r(&t, &tm);
-  char stamp[40];
+  char stamp[64];
   std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
                 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms));
   std::string line = cat("[", stamp, "] ", to_string(level), "[", long(syscall(SYS_gettid)), "] ",

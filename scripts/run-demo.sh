@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Sets everything up on Debian 12 (as root) and runs zvon in the foreground with the demo
+# configuration from etc/ and dialplan/. Ctrl-C stops it. Extra arguments go to zvon.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DZVON_TESTS=OFF
+ninja -C build
+echo
+echo "zvon is starting with etc/ and dialplan/. In another terminal: build/bin/zvon -r"
+exec build/bin/zvon -f -C etc "$@"

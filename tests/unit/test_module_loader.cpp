@@ -1,40 +1,12 @@
 #include <catch2/catch.hpp>
 
-#include <filesystem>
-#include <fstream>
+#include "test_core.h"
 
-#include "core_impl.h"
+using zvon::test::TestCore;
 
-namespace fs = std::filesystem;
-
-namespace {
-
-// A core with no modules configured, loading from the test modules directory.
-std::unique_ptr<zvon::CoreImpl> make_test_core() {
-  fs::path dir = fs::temp_directory_path() / ("zvon-loader-test-" + std::to_string(::getpid()));
-  fs::create_directories(dir / "etc");
-  fs::create_directories(dir / "dialplan");
-  std::ofstream(dir / "etc" / "modules.conf") << "[modules]\nautoload = no\n";
-  std::ofstream(dir / "dialplan" / "extensions.conf") << "[default]\n";
-  zvon::CoreSettings s;
-  s.paths.config_dir = dir / "etc";
-  s.paths.dialplan_dir = dir / "dialplan";
-  s.paths.modules_dir = ZVON_TEST_MODULES_DIR;
-  s.paths.run_dir = dir / "run";
-  s.paths.data_dir = dir / "var";
-  s.workers = 1;
-  s.log_level = zvon::LogLevel::Warning;
-  auto core = zvon::CoreImpl::create(s);
-  REQUIRE(core.ok());
-  auto started = (*core)->start(false);
-  REQUIRE(started.ok());
-  return std::move(*core);
-}
-
-}  // namespace
 
 TEST_CASE("module loader: load, pin, refuse unload while in use, unload", "[modules]") {
-  auto core = make_test_core();
+  TestCore core;
   auto& loader = core->modules();
   REQUIRE(loader.load("test_good").ok());
   CHECK(loader.is_loaded("test_good"));
@@ -56,7 +28,7 @@ TEST_CASE("module loader: load, pin, refuse unload while in use, unload", "[modu
 }
 
 TEST_CASE("module loader: a wrong ABI is refused before any module code runs", "[modules]") {
-  auto core = make_test_core();
+  TestCore core;
   auto r = core->modules().load("test_bad_abi");
   REQUIRE(!r.ok());
   CHECK(r.message().find("was built for module ABI 2 but this zvon has ABI 1") != std::string::npos);
@@ -64,7 +36,7 @@ TEST_CASE("module loader: a wrong ABI is refused before any module code runs", "
 }
 
 TEST_CASE("module loader: a failing load is reported with its reason", "[modules]") {
-  auto core = make_test_core();
+  TestCore core;
   auto r = core->modules().load("test_failing_load");
   REQUIRE(!r.ok());
   CHECK(r.message() == "module test_failing_load failed to load: the test configuration says no");
@@ -74,7 +46,7 @@ TEST_CASE("module loader: a failing load is reported with its reason", "[modules
 }
 
 TEST_CASE("module loader: dependencies load first and cannot unload under a dependant", "[modules]") {
-  auto core = make_test_core();
+  TestCore core;
   auto& loader = core->modules();
   REQUIRE(loader.load("test_needs_good").ok());
   CHECK(loader.is_loaded("test_good"));

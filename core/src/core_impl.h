@@ -11,6 +11,7 @@
 #include "zvon/core.h"
 #include "console/command_registry.h"
 #include "loops.h"
+#include "media/sound_cache.h"
 #include "module_loader.h"
 #include "registry.h"
 
@@ -57,6 +58,8 @@ class CoreImpl final : public Core {
   const CoreSettings& settings() const { return settings_; }
   ChannelRegistry& channel_registry() { return *channel_registry_; }
   uint64_t started_at_ms() const { return started_at_ms_; }
+  // Prompts already read, shared by the playbacks of every loop (see media/sound_cache.h).
+  const std::shared_ptr<SoundCache>& sound_cache() const { return sound_cache_; }
 
   // Core
   Loops& loops() override { return *loops_; }
@@ -89,6 +92,7 @@ class CoreImpl final : public Core {
   std::vector<Registration> core_commands_;
   UvHandle<uv_signal_t> sigint_, sigterm_;
   std::atomic<bool> shutting_down_{false};
+  std::shared_ptr<SoundCache> sound_cache_ = std::make_shared<SoundCache>();
 };
 
 }  // namespace zvon

@@ -2,6 +2,7 @@
 // relayed packet by packet without decoding when the codecs match. The loop's thread.
 #pragma once
 #include <memory>
+#include <string>
 
 #include "zvon/media.h"
 
@@ -27,10 +28,13 @@ class Bridge {
     MediaEndpoint* peer = nullptr;
     void on_rtp(MediaEndpoint& from, const RtpPacket& packet) override;
   };
+  void publish(const char* event_type);
   Channel& a_;
   Channel& b_;
   Side a_side_;  // receives from a, sends to b
   Side b_side_;
+  MediaEndpoint* a_media_ = nullptr;  // the endpoints our sides are plugged into
+  MediaEndpoint* b_media_ = nullptr;
   std::string id_;
 };
 
@@ -42,9 +46,13 @@ class Echo : MediaReceiver {
   Echo(const Echo&) = delete;
   Echo& operator=(const Echo&) = delete;
 
+  // Re-reads the channel's media endpoint (answered since, or replaced by a re-INVITE).
+  void refresh();
+
  private:
   void on_rtp(MediaEndpoint& from, const RtpPacket& packet) override;
   Channel& channel_;
+  MediaEndpoint* media_ = nullptr;
 };
 
 }  // namespace zvon

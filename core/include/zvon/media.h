@@ -17,7 +17,9 @@ class RtpPacket {
  public:
   RtpPacket(uint8_t* data, size_t len) : d_(data), n_(len) {}
   static constexpr size_t kHeader = 12;
-  bool valid() const;  // version 2, length covers header, CSRCs and extension
+  // Version 2, at least 12 bytes, and the length covers CSRCs, extension and padding.
+  // Check before reading anything else.
+  bool valid() const;
   uint8_t* data() const { return d_; }
   size_t size() const { return n_; }
   int payload_type() const { return d_[1] & 0x7f; }
@@ -25,8 +27,13 @@ class RtpPacket {
   uint16_t seq() const { return uint16_t(d_[2] << 8 | d_[3]); }
   uint32_t timestamp() const { return uint32_t(d_[4]) << 24 | uint32_t(d_[5]) << 16 | uint32_t(d_[6]) << 8 | d_[7]; }
   uint32_t ssrc() const { return uint32_t(d_[8]) << 24 | uint32_t(d_[9]) << 16 | uint32_t(d_[10]) << 8 | d_[11]; }
-  size_t header_size() const;  // 12 + CSRCs + extension
-  std::span<uint8_t> payload() const { return {d_ + header_size(), n_ - header_size()}; }
+  bool padded() const { return d_[0] & 0x20; }
+  // Only on a valid() packet:
+  size_t header_size() const;   // 12 + CSRCs + extension
+  size_t padding_size() const;  // the trailing padding bytes (RFC 3550 P bit), 0 without
+  std::span<uint8_t> payload() const {
+    return {d_ + header_size(), n_ - header_size() - padding_size()};
+  }
 
  private:
   uint8_t* d_;

@@ -1,0 +1,183 @@
+// play_file(): find the file, read it on the libuv threadpool (through the core's sound
+// cache), then play it with a SoundPlayer while the dialplan coroutine waits on the channel.
+#include "zvon/playback.h"
+
+#include <cctype>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core_impl.h"
+#include "sound_cache.h"
+#include "sound_player.h"
+#include "zvon/channel.h"
+#include "zvon/core.h"
+#include "zvon/log.h"
+
+namespace zvon {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr std::string_view kDefaultLanguage = "en";
+
+bool safe_language(std::string_view lang) {
+  if (lang.empty() || lang.size() > 32) return false;
+  for (char c : lang)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+std::string channel_language(Channel& channel) {
+  for (std::string_view var : {"CHANNEL(language)", "LANGUAGE"}) {
+    if (auto v = channel.var(var); v && !v->empty()) {
+      if (safe_language(*v)) return std::string(*v);
+      log(LogLevel::Warning, "playback", channel.name(), ": language '", *v,
+          "' is not a language code; using ", kDefaultLanguage);
+      break;
+    }
+  }
+  return std::string(kDefaultLanguage);
+}
+
+// Where `name` may be, in order: sounds/<lang>/<name>.wav, then sounds/en/<name>.wav.
+// A name with an extension is taken as it is; an absolute path is used directly.
+Result<std::vector<fs::path>> candidates(Channel& channel, const std::string& name) {
+  if (name.empty()) return make_error("no sound file named");
+  fs::path file(name);
+  if (!file.has_extension()) file += ".wav";
+  if (file.is_absolute()) return std::vector<fs::path>{file};
+  for (const auto& part : file)
+    if (part == "..")
+      return make_error("sound name '" + name + "' may not leave the sounds directory");
+  const fs::path& dir = channel.core().paths().sounds_dir;
+  std::string lang = channel_language(channel);
+  std::vector<fs::path> out{dir / lang / file};
+  if (lang != kDefaultLanguage) out.push_back(dir / kDefaultLanguage / file);
+  return out;
+}
+
+std::shared_ptr<SoundCache> cache_of(Core& core) {
+  if (auto* impl = dynamic_cast<CoreImpl*>(&core)) return impl->sound_cache();
+  return nullptr;
+}
+
+// Finds and reads the sound on the threadpool. The job belongs to libuv until its
+// completion runs on the loop; the coroutine's SoundLoad only borrows it and lets go of it
+// when the coroutine is destroyed first (hang-up).
+class SoundLoad {
+ public:
+  SoundLoad(Channel& channel, std::shared_ptr<SoundCache> cache, std::vector<fs::path> paths)
+      : channel_(channel) {
+    auto job = std::make_unique<Job>();
+    job->owner = this;
+    job->cache = std::move(cache);
+    job->paths = std::move(paths);
+    job->req.data = job.get();
+    int r = uv_queue_work(channel.loop().uv(), &job->req, &SoundLoad::work, &SoundLoad::after);
+    if (r != 0) {
+      result_ = make_error(std::string("cannot queue the sound file read: ") + uv_strerror(r));
+      return;
+    }
+    job_ = job.release();
+  }
+  ~SoundLoad() {
+    if (job_) {
+      job_->owner = nullptr;
+      uv_cancel(reinterpret_cast<uv_req_t*>(&job_->req));
+    }
+  }
+  SoundLoad(const SoundLoad&) = delete;
+  SoundLoad& operator=(const SoundLoad&) = delete;
+
+  bool done() const { return result_.has_value(); }
+  Result<std::shared_ptr<const Sound>> take() { return std::move(*result_); }
+
+ private:
+  struct Job {
+    uv_work_t req{};
+    SoundLoad* owner = nullptr;
+    std::shared_ptr<SoundCache> cache;
+    std::vector<fs::path> paths;
+    std::optional<Result<std::shared_ptr<const Sound>>> result;
+  };
+
+  static void work(uv_work_t* req) {  // a threadpool thread
+    auto* job = static_cast<Job*>(req->data);
+    for (const auto& path : job->paths) {
+      std::error_code ec;
+      if (!fs::is_regular_file(path, ec)) continue;
+      if (job->cache) {
+        job->result = job->cache->get(path);
+      } else {
+        auto read = read_sound_file(path);
+        if (read)
+          job->result = std::shared_ptr<const Sound>(std::make_shared<Sound>(std::move(*read)));
+        else
+          job->result = read.error();
+      }
+      return;
+    }
+    std::string looked;
+    for (const auto& p : job->paths) looked += (looked.empty() ? "" : ", ") + p.string();
+    job->result = make_error("no such sound file (looked for " + looked + ")");
+  }
+
+  static void after(uv_work_t* req, int status) {  // the loop
+    std::unique_ptr<Job> job(static_cast<Job*>(req->data));
+    SoundLoad* owner = job->owner;
+    if (!owner) return;
+    owner->job_ = nullptr;
+    if (status != 0 || !job->result)
+      owner->result_ = make_error(std::string("reading the sound file was cancelled: ") +
+                                  uv_strerror(status));
+    else
+      owner->result_ = std::move(*job->result);
+    owner->channel_.wake();
+  }
+
+  Channel& channel_;
+  Job* job_ = nullptr;
+  std::optional<Result<std::shared_ptr<const Sound>>> result_;
+};
+
+bool interrupted(const std::string& digits, size_t from, const std::string& interrupt) {
+  if (interrupt.empty()) return false;
+  for (size_t i = std::min(from, digits.size()); i < digits.size(); ++i)
+    if (interrupt.find(digits[i]) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+Task<Result<PlaybackEnd>> play_file(Channel& channel, std::string name, PlaybackOptions options) {
+  if (!channel.media())
+    co_return make_error("channel " + channel.name() +
+                         " has no media yet: answer it (or send early media) before playing " +
+                         name);
+  auto paths = candidates(channel, name);
+  if (!paths) co_return paths.error();
+
+  // Only digits pressed from now on interrupt: older ones belong to whoever left them.
+  const size_t digits_from = channel.pending_digits().size();
+  std::shared_ptr<const Sound> sound;
+  {
+    SoundLoad load(channel, cache_of(channel.core()), std::move(*paths));
+    while (!load.done()) co_await channel.wait();
+    auto loaded = load.take();
+    if (!loaded) co_return loaded.error();
+    sound = std::move(*loaded);
+  }
+
+  SoundPlayer player(channel, sound);
+  player.start();
+  while (!player.finished()) {
+    if (interrupted(channel.pending_digits(), digits_from, options.interrupt_digits))
+      co_return PlaybackEnd::Interrupted;
+    co_await channel.wait();
+  }
+  co_return PlaybackEnd::Finished;
+}
+
+}  // namespace zvon

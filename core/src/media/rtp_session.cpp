@@ -1,0 +1,316 @@
+#include <cstring>
+#include <random>
+#include <string>
+
+#include "rtp_session_impl.h"
+#include "zvon/g711.h"
+#include "zvon/log.h"
+
+namespace zvon {
+namespace {
+
+constexpr std::string_view kLog = "rtp";
+// A latched peer that has been silent this long may be replaced by a new source address
+// (the phone moved, a NAT rebound); before that, strangers' packets are dropped.
+constexpr uint64_t kRelatchAfterMs = 1000;
+// RTCP packet types 200-204 appear as RTP payload types 72-76 (RFC 5761).
+bool is_rtcp(int payload_type) { return payload_type >= 72 && payload_type <= 76; }
+
+Result<sockaddr_storage> parse_address(std::string_view address, uint16_t port) {
+  std::string text(address);
+  sockaddr_storage ss{};
+  if (uv_ip4_addr(text.c_str(), port, reinterpret_cast<sockaddr_in*>(&ss)) == 0) return ss;
+  ss = {};
+  if (uv_ip6_addr(text.c_str(), port, reinterpret_cast<sockaddr_in6*>(&ss)) == 0) return ss;
+  return make_error("'" + text + "' is not an IPv4 or IPv6 address");
+}
+
+bool same_address(const sockaddr* a, const sockaddr_storage& b) {
+  if (a->sa_family != b.ss_family) return false;
+  if (a->sa_family == AF_INET) {
+    auto* x = reinterpret_cast<const sockaddr_in*>(a);
+    auto* y = reinterpret_cast<const sockaddr_in*>(&b);
+    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+  }
+  if (a->sa_family == AF_INET6) {
+    auto* x = reinterpret_cast<const sockaddr_in6*>(a);
+    auto* y = reinterpret_cast<const sockaddr_in6*>(&b);
+    return x->sin6_port == y->sin6_port &&
+           std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof x->sin6_addr) == 0;
+  }
+  return false;
+}
+
+void copy_address(const sockaddr* from, sockaddr_storage& to) {
+  to = {};
+  std::memcpy(&to, from, from->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
+}
+
+std::string describe(const sockaddr_storage& ss) {
+  char host[64] = "?";
+  int port = 0;
+  if (ss.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    uv_ip4_name(a, host, sizeof host);
+    port = ntohs(a->sin_port);
+  } else if (ss.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+    uv_ip6_name(a, host, sizeof host);
+    port = ntohs(a->sin6_port);
+  }
+  return cat(host, ":", port);
+}
+
+void set_port(sockaddr_storage& ss, uint16_t port) {
+  if (ss.ss_family == AF_INET)
+    reinterpret_cast<sockaddr_in*>(&ss)->sin_port = htons(port);
+  else
+    reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port = htons(port);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RtpSession>> RtpSession::open(Loop& loop, std::string_view bind_address,
+                                                     RtpPortRange ports) {
+  auto addr = parse_address(bind_address, 0);
+  if (!addr) return make_error("RTP bind address: " + addr.message());
+  auto session = std::make_unique<RtpSessionImpl>(loop, std::string(bind_address));
+  if (auto r = session->bind(*addr, ports); !r) return r.error();
+  return std::unique_ptr<RtpSession>(std::move(session));
+}
+
+RtpSessionImpl::RtpSessionImpl(Loop& loop, std::string local_address)
+    : loop_(loop), local_address_(std::move(local_address)) {
+  // RFC 3550: SSRC, first sequence number and first timestamp are random.
+  std::random_device rd;
+  ssrc_ = rd();
+  seq_ = uint16_t(rd());
+  last_ts_ = rd();
+}
+
+RtpSessionImpl::~RtpSessionImpl() = default;  // udp_ closes the socket
+
+Result<void> RtpSessionImpl::bind(const sockaddr_storage& bind_to, RtpPortRange ports) {
+  uint32_t first = ports.min + (ports.min & 1u);
+  uint32_t last = ports.max;
+  if (ports.min == 0 || first > last)
+    return make_error(cat("RTP port range ", ports.min, "-", ports.max,
+                          " holds no even port above 0 (check rtpstart/rtpend in rtp.conf)"));
+  uint32_t count = (last - first) / 2 + 1;
+
+  // recvmmsg() reads several datagrams per wake-up where the platform has it.
+  int r = uv_udp_init_ex(loop_.uv(), udp_.get(), AF_UNSPEC | UV_UDP_RECVMMSG);
+  if (r != 0) r = uv_udp_init(loop_.uv(), udp_.get());
+  if (r != 0) return make_error(cat("cannot create a UDP socket: ", uv_strerror(r)));
+  udp_.mark_open();
+  udp_.get()->data = this;
+
+  // A random start spreads sessions over the range without any state shared between loops.
+  uint32_t start = std::random_device{}() % count;
+  sockaddr_storage addr = bind_to;
+  for (uint32_t i = 0; i < count; ++i) {
+    uint16_t port = uint16_t(first + 2 * ((start + i) % count));
+    set_port(addr, port);
+    r = uv_udp_bind(udp_.get(), reinterpret_cast<const sockaddr*>(&addr), 0);
+    if (r == 0) {
+      local_port_ = port;
+      break;
+    }
+    if (r != UV_EADDRINUSE && r != UV_EACCES)
+      return make_error(cat("cannot bind RTP to ", local_address_, ":", port, ": ", uv_strerror(r)));
+  }
+  if (r != 0)
+    return make_error(cat("no free RTP port in ", first, "-", last, " on ", local_address_,
+                          ": every even port is in use (widen rtpstart/rtpend in rtp.conf)"));
+
+  recv_buf_ = std::make_unique_for_overwrite<uint8_t[]>(kRecvSlot * kRecvSlots);
+  r = uv_udp_recv_start(udp_.get(), &RtpSessionImpl::on_alloc, &RtpSessionImpl::on_recv);
+  if (r != 0) return make_error(cat("cannot receive RTP on port ", local_port_, ": ", uv_strerror(r)));
+  log(LogLevel::Debug, kLog, "session on ", local_address_, ":", local_port_,
+      uv_udp_using_recvmmsg(udp_.get()) ? " (recvmmsg)" : "");
+  return {};
+}
+
+Result<void> RtpSessionImpl::set_remote(std::string_view address, uint16_t port) {
+  if (port == 0) return make_error("RTP remote port 0 is not a destination");
+  auto addr = parse_address(address, port);
+  if (!addr) return make_error("RTP remote address: " + addr.message());
+  remote_ = *addr;
+  have_remote_ = true;
+  latched_ = false;  // let the first packets from the (new) peer latch again
+  return {};
+}
+
+void RtpSessionImpl::set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type) {
+  encoder_.reset();  // made by the old codec's module: goes before its pin does
+  codec_ = std::move(codec);
+  if (codec_) encoder_ = codec_->make_encoder();
+  audio_pt_ = audio_payload_type;
+  dtmf_pt_ = dtmf_payload_type;
+  warned_transcode_ = false;
+}
+
+void RtpSessionImpl::set_dtmf_listener(std::function<void(char)> listener) {
+  dtmf_listener_ = std::move(listener);
+}
+
+void RtpSessionImpl::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+  auto* self = static_cast<RtpSessionImpl*>(handle->data);
+  *buf = uv_buf_init(reinterpret_cast<char*>(self->recv_buf_.get()), kRecvSlot * kRecvSlots);
+}
+
+void RtpSessionImpl::on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
+                             const sockaddr* addr, unsigned flags) {
+  auto* self = static_cast<RtpSessionImpl*>(handle->data);
+  if (flags & UV_UDP_MMSG_FREE) return;  // the end of a recvmmsg batch: the buffer is ours
+  if (nread < 0) {
+    log(LogLevel::Debug, kLog, "receive error on port ", self->local_port_, ": ", uv_strerror(int(nread)));
+    return;
+  }
+  if (nread == 0 || addr == nullptr || (flags & UV_UDP_PARTIAL)) return;
+  self->on_datagram(reinterpret_cast<uint8_t*>(buf->base), size_t(nread), addr);
+}
+
+bool RtpSessionImpl::accept_source(const sockaddr* from, uint32_t ssrc) {
+  uint64_t now = loop_.now_ms();
+  bool known = have_remote_ && same_address(from, remote_);
+  if (!known) {
+    // Before the first latch anything goes (that is the NAT case symmetric RTP is for). After
+    // it, only the same stream from a new address, or anyone once the peer fell silent.
+    if (latched_ && ssrc != latched_ssrc_ && now - last_from_remote_ms_ < kRelatchAfterMs)
+      return false;
+    copy_address(from, remote_);
+    have_remote_ = true;
+    log(LogLevel::Debug, kLog, "port ", local_port_, " latched onto ", describe(remote_));
+  }
+  latched_ = true;
+  latched_ssrc_ = ssrc;
+  last_from_remote_ms_ = now;
+  return true;
+}
+
+void RtpSessionImpl::on_datagram(uint8_t* data, size_t len, const sockaddr* from) {
+  RtpPacket packet(data, len);
+  if (!packet.valid() || is_rtcp(packet.payload_type())) return;
+  if (!accept_source(from, packet.ssrc())) return;
+  ++stats_.packets_received;
+  stats_.bytes_received += len;
+  if (dtmf_pt_ >= 0 && packet.payload_type() == dtmf_pt_) {
+    if (auto digit = dtmf_.on_packet(packet); digit && dtmf_listener_) dtmf_listener_(*digit);
+  }
+  if (receiver_) receiver_->on_rtp(*this, packet);
+}
+
+uint32_t RtpSessionImpl::clock_rate() const {
+  return codec_ ? uint32_t(codec_->clock_rate()) : 8000u;
+}
+
+uint32_t RtpSessionImpl::rebase(Source source) {
+  source_ = source;
+  have_source_ = true;
+  marker_pending_ = true;
+  if (!sent_any_) return last_ts_;
+  // The far end's jitter buffer should see time move on by as much as it really did.
+  uint64_t gap_ms = std::max<uint64_t>(loop_.now_ms() - last_send_ms_, 20);
+  return last_ts_ + uint32_t(gap_ms * clock_rate() / 1000);
+}
+
+void RtpSessionImpl::send(int payload_type, bool marker, uint32_t timestamp, size_t payload_len) {
+  uint8_t* h = send_buf_.data();
+  h[0] = 0x80;  // version 2, no padding, no extension, no CSRC
+  h[1] = uint8_t((marker ? 0x80 : 0) | (payload_type & 0x7f));
+  h[2] = uint8_t(seq_ >> 8);
+  h[3] = uint8_t(seq_);
+  h[4] = uint8_t(timestamp >> 24);
+  h[5] = uint8_t(timestamp >> 16);
+  h[6] = uint8_t(timestamp >> 8);
+  h[7] = uint8_t(timestamp);
+  h[8] = uint8_t(ssrc_ >> 24);
+  h[9] = uint8_t(ssrc_ >> 16);
+  h[10] = uint8_t(ssrc_ >> 8);
+  h[11] = uint8_t(ssrc_);
+  size_t len = RtpPacket::kHeader + payload_len;
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(h), unsigned(len));
+  // try_send: no request to allocate; a full socket buffer drops the packet, as late audio
+  // is worthless anyway.
+  int r = uv_udp_try_send(udp_.get(), &buf, 1, reinterpret_cast<const sockaddr*>(&remote_));
+  ++seq_;
+  last_ts_ = timestamp;
+  last_send_ms_ = loop_.now_ms();
+  sent_any_ = true;
+  if (r < 0) return;
+  ++stats_.packets_sent;
+  stats_.bytes_sent += len;
+}
+
+size_t RtpSessionImpl::transcode(const Codec& from, std::span<const uint8_t> in, uint8_t* out) {
+  std::string_view a = from.name(), b = codec_->name();
+  if (a == "PCMU" && b == "PCMA") {
+    for (size_t i = 0; i < in.size(); ++i) out[i] = g711::ulaw_to_alaw(in[i]);
+    return in.size();
+  }
+  if (a == "PCMA" && b == "PCMU") {
+    for (size_t i = 0; i < in.size(); ++i) out[i] = g711::alaw_to_ulaw(in[i]);
+    return in.size();
+  }
+  // Other pairs (Opus ...) need a decode/encode path with its own state; not yet.
+  if (!warned_transcode_) {
+    warned_transcode_ = true;
+    log(LogLevel::Warning, kLog, "port ", local_port_, ": cannot transcode ", a, " to ", b,
+        "; dropping that audio");
+  }
+  return 0;
+}
+
+void RtpSessionImpl::relay(const RtpPacket& packet, const MediaEndpoint& from) {
+  if (!have_remote_ || !codec_) return;
+  int pt = packet.payload_type();
+  bool is_dtmf = false;
+  int out_pt;
+  if (pt == from.audio_payload_type()) {
+    out_pt = audio_pt_;
+  } else if (pt == from.dtmf_payload_type()) {
+    if (dtmf_pt_ < 0) return;  // this side did not negotiate telephone-event
+    out_pt = dtmf_pt_;
+    is_dtmf = true;
+  } else {
+    return;  // comfort noise or anything else this side never agreed to
+  }
+
+  auto payload = packet.payload();
+  if (payload.size() > kMaxPacket - RtpPacket::kHeader) return;
+  uint8_t* out = send_buf_.data() + RtpPacket::kHeader;
+  size_t out_len = payload.size();
+  const Codec* from_codec = from.codec();
+  if (is_dtmf || from_codec == codec_.get() || from_codec == nullptr) {
+    std::memcpy(out, payload.data(), payload.size());
+  } else {
+    out_len = transcode(*from_codec, payload, out);
+    if (out_len == 0) return;
+  }
+
+  Source source{&from, packet.ssrc()};
+  if (!have_source_ || !(source == source_))
+    ts_offset_ = rebase(source) - packet.timestamp();
+  bool marker = packet.marker();
+  if (!is_dtmf && marker_pending_) {
+    marker = true;
+    marker_pending_ = false;
+  }
+  send(out_pt, marker, packet.timestamp() + ts_offset_, out_len);
+}
+
+void RtpSessionImpl::send_audio(std::span<const int16_t> pcm) {
+  if (!have_remote_ || !encoder_ || pcm.empty()) return;
+  size_t n = encoder_->encode(pcm, std::span(send_buf_.data() + RtpPacket::kHeader,
+                                             kMaxPacket - RtpPacket::kHeader));
+  if (n == 0) return;
+  Source self{};
+  if (!have_source_ || !(source_ == self)) next_audio_ts_ = rebase(self);
+  uint32_t ts = next_audio_ts_;
+  next_audio_ts_ += uint32_t(pcm.size() * clock_rate() / 8000);
+  bool marker = std::exchange(marker_pending_, false);
+  send(audio_pt_, marker, ts, n);
+}
+
+}  // namespace zvon

@@ -1,0 +1,90 @@
+// One SIP call leg as its channel sees it: the ChannelDriver of "SIP/..." channels. Lives on
+// the channel's worker loop and owns the leg's RtpSession. Signalling goes to the SIP thread
+// as commands to SipAgent (by leg id); what the network did comes back through LegRouter.
+//
+// Threads: everything on the channel's loop.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sdp.h"
+#include "sip_config.h"
+#include "zvon/channel.h"
+#include "zvon/rtp.h"
+
+namespace zvon::sip {
+
+struct SipShared;
+
+// An INVITE the SIP thread accepted, on its way to a worker to become a channel.
+struct InboundCall {
+  uint64_t id = 0;
+  Endpoint endpoint;
+  std::string exten;     // the request-URI user
+  CallerId caller;
+  MediaChoice media;     // negotiated from the offer
+  std::string source;    // "udp 127.0.0.1:5070"
+};
+
+// Where an outbound leg sends its INVITE.
+struct OutboundTarget {
+  std::string request_uri;  // the registered contact
+  std::string to;
+  std::string from;
+};
+
+class CallLeg : public ChannelDriver {
+ public:
+  CallLeg(SipShared& shared, Channel& channel, uint64_t id, Direction direction, Endpoint endpoint,
+          std::unique_ptr<RtpSession> rtp);
+  ~CallLeg() override;
+  CallLeg(const CallLeg&) = delete;
+  CallLeg& operator=(const CallLeg&) = delete;
+
+  uint64_t id() const { return id_; }
+  void set_target(OutboundTarget t) { target_ = std::move(t); }
+  void set_source(std::string s) { source_ = std::move(s); }
+  // Applies a negotiated stream to the RTP session. False (with a log line) when the codec
+  // is not available.
+  bool apply_media(const MediaChoice& choice);
+
+  // ChannelDriver
+  void call() override;
+  void ring() override;
+  void progress() override;
+  void answer() override;
+  void hangup(HangupCause cause) override;
+  MediaEndpoint* media() override { return rtp_.get(); }
+  std::string describe() const override;
+
+  // What the far end did (from the SIP thread).
+  void remote_ringing();
+  void remote_progress(std::optional<MediaChoice> media);
+  void remote_answered(MediaChoice media);
+  void remote_hangup(HangupCause cause);
+
+ private:
+  std::string local_sdp(bool offer);
+
+  SipShared& s_;
+  Channel& channel_;
+  uint64_t id_;
+  Direction direction_;
+  Endpoint endpoint_;
+  std::unique_ptr<RtpSession> rtp_;
+  OutboundTarget target_;
+  std::string source_;
+  MediaChoice media_;
+  bool have_media_ = false;
+  bool ended_ = false;
+  uint64_t sdp_session_;
+  uint64_t sdp_version_ = 1;
+};
+
+// The worker's side of an accepted INVITE: makes the channel, its RTP and its leg, and starts
+// the dialplan. On failure it tells the SIP thread to reject the INVITE. The loop's thread.
+void start_inbound_call(SipShared& shared, Loop& loop, InboundCall call);
+
+}  // namespace zvon::sip

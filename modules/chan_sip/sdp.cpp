@@ -1,0 +1,212 @@
+#include "sdp.h"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <charconv>
+
+#include "zvon/log.h"
+
+namespace zvon::sip {
+namespace {
+
+constexpr size_t kMaxSdp = 16 * 1024;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  return true;
+}
+
+std::vector<std::string_view> words(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && s[i] == ' ') ++i;
+    size_t b = i;
+    while (i < s.size() && s[i] != ' ') ++i;
+    if (i > b) out.push_back(s.substr(b, i - b));
+  }
+  return out;
+}
+
+bool to_int(std::string_view s, int& out, int min, int max) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && out >= min && out <= max;
+}
+
+std::string show(std::string_view line) {
+  std::string out;
+  for (char c : line.substr(0, 60)) out += std::isprint(static_cast<unsigned char>(c)) ? c : '?';
+  return out;
+}
+
+// "IN IP4 1.2.3.4" -> address.
+Result<std::string> connection_address(std::string_view value) {
+  auto w = words(value);
+  if (w.size() < 3 || w[0] != "IN")
+    return make_error("SDP c= line is not 'IN IP4 <address>': " + show(value));
+  if (w[1] != "IP4") return make_error("SDP c= line uses " + std::string(w[1]) + "; only IP4 is supported");
+  std::string addr(w[2].substr(0, w[2].find('/')));
+  in_addr tmp{};
+  if (inet_pton(AF_INET, addr.c_str(), &tmp) != 1)
+    return make_error("SDP c= address is not an IPv4 address: " + show(addr));
+  return addr;
+}
+
+struct StaticType {
+  int pt;
+  const char* name;
+};
+constexpr StaticType kStatic[] = {{0, "PCMU"}, {3, "GSM"}, {4, "G723"}, {8, "PCMA"}, {9, "G722"}, {18, "G729"}};
+
+}  // namespace
+
+Result<SdpAudio> parse_sdp(std::string_view text) {
+  if (text.empty()) return make_error("empty SDP");
+  if (text.size() > kMaxSdp) return make_error("SDP larger than 16 KiB");
+
+  std::string session_address;
+  bool seen_version = false;
+  bool in_audio = false, have_audio = false, done = false;
+  SdpAudio audio;
+  std::string media_address;
+
+  size_t pos = 0;
+  int line_no = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string_view::npos) nl = text.size();
+    std::string_view line = text.substr(pos, nl - pos);
+    pos = nl + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    ++line_no;
+    if (line.empty()) continue;
+    if (line.size() < 2 || line[1] != '=' || !std::islower(static_cast<unsigned char>(line[0])))
+      return make_error("SDP line " + std::to_string(line_no) + " is not 'x=value': " + show(line));
+    for (char c : line)
+      if (c == '\0') return make_error("SDP line " + std::to_string(line_no) + " holds a NUL byte");
+    char type = line[0];
+    std::string_view value = line.substr(2);
+    if (!seen_version) {
+      if (type != 'v' || value != "0") return make_error("SDP does not start with v=0");
+      seen_version = true;
+      continue;
+    }
+    if (type == 'm') {
+      if (in_audio) done = true;  // only the first usable audio stream is used
+      in_audio = false;
+      if (done) continue;
+      auto w = words(value);
+      if (w.size() < 4) return make_error("SDP m= line is incomplete: " + show(line));
+      int port = 0;
+      if (!to_int(w[1].substr(0, w[1].find('/')), port, 0, 65535))
+        return make_error("SDP m= line has a bad port: " + show(line));
+      if (w[0] != "audio" || port == 0 || w[2] != "RTP/AVP") continue;
+      audio.port = uint16_t(port);
+      audio.formats.clear();
+      for (size_t i = 3; i < w.size(); ++i) {
+        int pt = 0;
+        if (!to_int(w[i], pt, 0, 127)) return make_error("SDP m= line has a bad payload type: " + show(line));
+        SdpFormat f;
+        f.pt = pt;
+        for (auto& s : kStatic)
+          if (s.pt == pt) f.name = s.name;
+        audio.formats.push_back(f);
+      }
+      in_audio = have_audio = true;
+      media_address.clear();
+    } else if (type == 'c') {
+      auto a = connection_address(value);
+      if (!a) return a.error();
+      if (in_audio) media_address = *a;
+      else if (!have_audio) session_address = *a;
+    } else if (type == 'a' && in_audio) {
+      if (value.substr(0, 7) == "rtpmap:") {
+        auto rest = value.substr(7);
+        auto sp = rest.find(' ');
+        int pt = 0;
+        if (sp == std::string_view::npos || !to_int(rest.substr(0, sp), pt, 0, 127))
+          return make_error("SDP rtpmap is malformed: " + show(line));
+        auto enc = rest.substr(sp + 1);
+        auto slash = enc.find('/');
+        if (slash == std::string_view::npos || slash == 0)
+          return make_error("SDP rtpmap has no clock rate: " + show(line));
+        int rate = 0;
+        auto rate_text = enc.substr(slash + 1);
+        rate_text = rate_text.substr(0, rate_text.find('/'));
+        if (!to_int(rate_text, rate, 1, 1000000)) return make_error("SDP rtpmap has a bad clock rate: " + show(line));
+        for (auto& f : audio.formats) {
+          if (f.pt == pt) {
+            f.name = std::string(enc.substr(0, slash));
+            f.rate = rate;
+          }
+        }
+      }
+    }
+  }
+  if (!seen_version) return make_error("SDP does not start with v=0");
+  if (!have_audio) return make_error("SDP has no RTP/AVP audio stream");
+  audio.address = !media_address.empty() ? media_address : session_address;
+  if (audio.address.empty()) return make_error("SDP has no c= line for the audio stream");
+  return audio;
+}
+
+Result<MediaChoice> negotiate(const SdpAudio& remote, const std::vector<CodecPref>& codecs, bool dtmf) {
+  MediaChoice c;
+  c.remote_address = remote.address;
+  c.remote_port = remote.port;
+  for (auto& f : remote.formats) {
+    if (c.audio_pt < 0 && f.rate == 8000) {
+      for (auto& pref : codecs) {
+        if (iequals(f.name, pref.sdp_name)) {
+          c.codec = pref.sdp_name;
+          c.audio_pt = f.pt;
+          break;
+        }
+      }
+    }
+    if (dtmf && c.dtmf_pt < 0 && iequals(f.name, "telephone-event") && f.rate == 8000) c.dtmf_pt = f.pt;
+  }
+  if (c.audio_pt < 0) {
+    std::string offered, allowed;
+    for (auto& f : remote.formats) offered += (offered.empty() ? "" : ",") + (f.name.empty() ? std::to_string(f.pt) : f.name);
+    for (auto& p : codecs) allowed += (allowed.empty() ? "" : ",") + p.sdp_name;
+    return make_error("no common codec: offered " + offered + ", allowed " + allowed);
+  }
+  return c;
+}
+
+std::vector<SdpFormat> offer_formats(const std::vector<CodecPref>& codecs, bool dtmf) {
+  std::vector<SdpFormat> out;
+  for (auto& c : codecs) out.push_back({c.static_pt, c.sdp_name, 8000});
+  if (dtmf) out.push_back({kOfferedDtmfPt, "telephone-event", 8000});
+  return out;
+}
+
+std::vector<SdpFormat> answer_formats(const MediaChoice& choice) {
+  std::vector<SdpFormat> out{{choice.audio_pt, choice.codec, 8000}};
+  if (choice.dtmf_pt >= 0) out.push_back({choice.dtmf_pt, "telephone-event", 8000});
+  return out;
+}
+
+std::string build_sdp(uint64_t session_id, uint64_t version, std::string_view address, uint16_t port,
+                      const std::vector<SdpFormat>& formats) {
+  std::string a(address);
+  std::string s = "v=0\r\no=zvon " + std::to_string(session_id) + " " + std::to_string(version) +
+                  " IN IP4 " + a + "\r\ns=zvon\r\nc=IN IP4 " + a + "\r\nt=0 0\r\nm=audio " +
+                  std::to_string(port) + " RTP/AVP";
+  for (auto& f : formats) s += " " + std::to_string(f.pt);
+  s += "\r\n";
+  for (auto& f : formats) {
+    s += "a=rtpmap:" + std::to_string(f.pt) + " " + f.name + "/" + std::to_string(f.rate) + "\r\n";
+    if (f.name == "telephone-event") s += "a=fmtp:" + std::to_string(f.pt) + " 0-16\r\n";
+  }
+  s += "a=ptime:20\r\na=sendrecv\r\n";
+  return s;
+}
+
+}  // namespace zvon::sip

@@ -1,0 +1,55 @@
+// SDP offer/answer for one audio stream (RFC 4566 / RFC 3264): G.711 and RFC 4733
+// telephone-event. Plain data, no Sofia types: parsed on the SIP thread, used on the workers.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sip_config.h"
+#include "zvon/result.h"
+
+namespace zvon::sip {
+
+struct SdpFormat {
+  int pt = -1;
+  std::string name;  // "PCMU", "telephone-event"; empty for an unknown dynamic type
+  int rate = 8000;
+};
+
+// The first usable audio stream of a session description.
+struct SdpAudio {
+  std::string address;  // c= of the stream (or of the session)
+  uint16_t port = 0;
+  std::vector<SdpFormat> formats;  // in the m= line's order
+};
+
+// Parses `text`; a clear error (the offending line) for anything that is not a valid SDP with
+// an RTP/AVP audio stream over IPv4.
+Result<SdpAudio> parse_sdp(std::string_view text);
+
+// What one leg's RTP uses after offer/answer.
+struct MediaChoice {
+  std::string codec;    // "PCMU" / "PCMA"
+  int audio_pt = -1;
+  int dtmf_pt = -1;     // -1: no telephone-event
+  std::string remote_address;
+  uint16_t remote_port = 0;
+};
+
+// Picks the first format of `remote` (an offer, or the answer to our offer) that `codecs`
+// allows, and telephone-event/8000 when `dtmf`. Fails when nothing is common.
+Result<MediaChoice> negotiate(const SdpAudio& remote, const std::vector<CodecPref>& codecs, bool dtmf);
+
+// The telephone-event payload type we offer.
+inline constexpr int kOfferedDtmfPt = 101;
+
+// Our description: `formats` in order (audio first, then telephone-event if any).
+std::string build_sdp(uint64_t session_id, uint64_t version, std::string_view address, uint16_t port,
+                      const std::vector<SdpFormat>& formats);
+// Our offer: every allowed codec and telephone-event when allowed.
+std::vector<SdpFormat> offer_formats(const std::vector<CodecPref>& codecs, bool dtmf);
+// Our answer: the chosen codec and telephone-event when negotiated.
+std::vector<SdpFormat> answer_formats(const MediaChoice& choice);
+
+}  // namespace zvon::sip

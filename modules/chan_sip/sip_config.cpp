@@ -1,0 +1,179 @@
+#include "sip_config.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "zvon/log.h"
+
+namespace zvon::sip {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    if (comma == std::string_view::npos) comma = s.size();
+    auto item = lower(trim(s.substr(start, comma - start)));
+    if (!item.empty()) out.push_back(item);
+    start = comma + 1;
+  }
+  return out;
+}
+
+bool valid_ipv4(const std::string& a) {
+  in_addr tmp{};
+  return inet_pton(AF_INET, a.c_str(), &tmp) == 1;
+}
+
+std::string where(const ConfigSection& s, std::string_view key) {
+  if (auto* e = s.entry(key)) return e->pos.str();
+  return s.pos.str();
+}
+
+Result<void> read_general(const ConfigSection& g, SipConfig& c) {
+  c.bind_address = trim(g.get_or("bind", c.bind_address));
+  if (!valid_ipv4(c.bind_address))
+    return make_error(cat(where(g, "bind"), ": bind must be an IPv4 address such as 127.0.0.1, not '",
+                          c.bind_address, "'"));
+  auto port = g.get_int("port", c.port, 1, 65535);
+  if (!port) return port.error();
+  c.port = *port;
+
+  if (auto t = g.get("transports")) {
+    c.udp = c.tcp = false;
+    for (auto& item : split_list(*t)) {
+      if (item == "udp") c.udp = true;
+      else if (item == "tcp") c.tcp = true;
+      else
+        return make_error(cat(where(g, "transports"), ": unknown transport '", item,
+                              "' (udp and tcp are supported)"));
+    }
+    if (!c.udp && !c.tcp)
+      return make_error(cat(where(g, "transports"), ": transports must name udp, tcp or both"));
+  }
+
+  c.media_address = trim(g.get_or("media_address", ""));
+  if (c.media_address.empty())
+    c.media_address = c.bind_address == "0.0.0.0" ? "127.0.0.1" : c.bind_address;
+  if (!valid_ipv4(c.media_address))
+    return make_error(cat(where(g, "media_address"), ": media_address must be an IPv4 address"));
+  c.realm = trim(g.get_or("realm", c.realm));
+  if (c.realm.empty() || c.realm.find('"') != std::string::npos)
+    return make_error(cat(where(g, "realm"), ": realm must be a non-empty word without quotes"));
+  c.user_agent = trim(g.get_or("user_agent", c.user_agent));
+
+  auto minx = g.get_int("minexpiry", c.min_expiry, 1, 86400);
+  if (!minx) return minx.error();
+  auto maxx = g.get_int("maxexpiry", c.max_expiry, 1, 86400 * 7);
+  if (!maxx) return maxx.error();
+  auto defx = g.get_int("defaultexpiry", c.default_expiry, 1, 86400 * 7);
+  if (!defx) return defx.error();
+  c.min_expiry = *minx;
+  c.max_expiry = *maxx;
+  c.default_expiry = *defx;
+  if (c.min_expiry > c.max_expiry)
+    return make_error(cat(where(g, "minexpiry"), ": minexpiry (", c.min_expiry,
+                          ") is larger than maxexpiry (", c.max_expiry, ")"));
+  c.default_expiry = std::clamp(c.default_expiry, c.min_expiry, c.max_expiry);
+  return {};
+}
+
+Result<void> read_endpoint(const ConfigSection& s, SipConfig& c) {
+  Endpoint e;
+  e.name = s.name;
+  for (char ch : e.name) {
+    if (!(std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.'))
+      return make_error(cat(s.pos.str(), ": endpoint name '", e.name,
+                            "' may hold only letters, digits, '-', '_' and '.'"));
+  }
+  auto secret = s.get("secret");
+  if (!secret || secret->empty())
+    return make_error(cat(s.pos.str(), ": endpoint [", e.name, "] has no secret="));
+  e.secret = std::string(*secret);
+  e.context = trim(s.get_or("context", "default"));
+  if (auto cid = s.get("callerid")) e.callerid = parse_callerid(*cid);
+  if (e.callerid.number.empty()) e.callerid.number = e.name;
+
+  std::string allow = std::string(s.get_or("allow", "ulaw,alaw,telephone-event"));
+  e.telephone_event = false;
+  for (auto& item : split_list(allow)) {
+    if (item == "ulaw" || item == "pcmu") e.codecs.push_back({"PCMU", 0});
+    else if (item == "alaw" || item == "pcma") e.codecs.push_back({"PCMA", 8});
+    else if (item == "telephone-event" || item == "rfc2833" || item == "dtmf") e.telephone_event = true;
+    else
+      return make_error(cat(where(s, "allow"), ": unknown codec '", item,
+                            "' (ulaw, alaw and telephone-event are supported)"));
+  }
+  if (e.codecs.empty())
+    return make_error(cat(where(s, "allow"), ": endpoint [", e.name, "] allows no audio codec"));
+  c.endpoints.emplace(e.name, std::move(e));
+  return {};
+}
+
+}  // namespace
+
+CallerId parse_callerid(std::string_view text) {
+  CallerId id;
+  std::string t = trim(text);
+  auto lt = t.find('<');
+  auto gt = t.rfind('>');
+  if (lt != std::string::npos && gt != std::string::npos && gt > lt) {
+    id.number = trim(std::string_view(t).substr(lt + 1, gt - lt - 1));
+    std::string name = trim(std::string_view(t).substr(0, lt));
+    if (name.size() >= 2 && name.front() == '"' && name.back() == '"')
+      name = name.substr(1, name.size() - 2);
+    id.name = name;
+  } else {
+    id.number = t;
+  }
+  return id;
+}
+
+Result<std::shared_ptr<const SipConfig>> build_sip_config(const Config& sip, const Config* rtp) {
+  auto c = std::make_shared<SipConfig>();
+  if (auto* g = sip.section("general")) {
+    if (auto r = read_general(*g, *c); !r) return r.error();
+  }
+  for (auto& s : sip.sections()) {
+    if (s.is_template || s.name == "general") continue;
+    auto type = lower(trim(s.get_or("type", "")));
+    if (type == "endpoint" || type == "friend" || type == "peer" || type == "user") {
+      if (auto r = read_endpoint(s, *c); !r) return r.error();
+    } else {
+      return make_error(cat(s.pos.str(), ": section [", s.name,
+                            "] needs type=endpoint (the only kind chan_sip knows)"));
+    }
+  }
+  if (rtp) {
+    if (auto* g = rtp->section("general")) {
+      auto start = g->get_int("rtpstart", 10000, 1024, 65534);
+      if (!start) return start.error();
+      auto end = g->get_int("rtpend", 20000, 1025, 65535);
+      if (!end) return end.error();
+      if (*end <= *start)
+        return make_error(cat(where(*g, "rtpend"), ": rtpend (", *end,
+                              ") must be above rtpstart (", *start, ")"));
+      c->rtp_ports.min = uint16_t(*start);
+      c->rtp_ports.max = uint16_t(*end);
+    }
+  }
+  return std::shared_ptr<const SipConfig>(std::move(c));
+}
+
+}  // namespace zvon::sip

@@ -1,0 +1,82 @@
+// chan_sip's configuration: [general] of sip.conf, the endpoints, and the RTP port range from
+// rtp.conf. Parsed into an immutable snapshot; a reload builds a new one and swaps it in
+// (SipConfigHolder), so the SIP thread, the workers and the console each read a consistent copy.
+#pragma once
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "zvon/channel.h"
+#include "zvon/config.h"
+#include "zvon/result.h"
+#include "zvon/rtp.h"
+
+namespace zvon::sip {
+
+// An audio codec an endpoint may use, by its SDP encoding name ("PCMU").
+struct CodecPref {
+  std::string sdp_name;
+  int static_pt = -1;
+};
+
+struct Endpoint {
+  std::string name;      // the section name: the user part of its AOR, the digest username
+  std::string secret;
+  std::string context;   // where its calls enter the dialplan
+  CallerId callerid;
+  std::vector<CodecPref> codecs;  // in order of preference
+  bool telephone_event = true;
+};
+
+struct SipConfig {
+  std::string bind_address = "127.0.0.1";
+  int port = 5060;
+  bool udp = true;
+  bool tcp = true;
+  std::string media_address;  // what SDP advertises; RTP binds bind_address
+  std::string realm = "zvon";
+  std::string user_agent = "zvon";
+  int min_expiry = 60;
+  int max_expiry = 3600;
+  int default_expiry = 120;
+  RtpPortRange rtp_ports;
+  std::map<std::string, Endpoint> endpoints;
+
+  const Endpoint* endpoint(const std::string& name) const {
+    auto it = endpoints.find(name);
+    return it == endpoints.end() ? nullptr : &it->second;
+  }
+  // Listener settings that need a new load of the module to change.
+  bool same_listeners(const SipConfig& o) const {
+    return bind_address == o.bind_address && port == o.port && udp == o.udp && tcp == o.tcp;
+  }
+};
+
+// Builds the configuration from parsed sip.conf and rtp.conf (rtp may be null: defaults).
+// Errors name file:line.
+Result<std::shared_ptr<const SipConfig>> build_sip_config(const Config& sip, const Config* rtp);
+
+// Parses `"Alice" <101>`, `Alice <101>`, `101`.
+CallerId parse_callerid(std::string_view text);
+
+// The current snapshot. Any thread.
+class SipConfigHolder {
+ public:
+  explicit SipConfigHolder(std::shared_ptr<const SipConfig> c) : config_(std::move(c)) {}
+  std::shared_ptr<const SipConfig> get() const {
+    std::lock_guard lock(mutex_);
+    return config_;
+  }
+  void set(std::shared_ptr<const SipConfig> c) {
+    std::lock_guard lock(mutex_);
+    config_ = std::move(c);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const SipConfig> config_;
+};
+
+}  // namespace zvon::sip

@@ -377,7 +377,9 @@ class Zvon:
 
     def __exit__(self, exc_type, exc, tb):
         try:
-            if exc_type is None and self.proc is not None:
+            if exc_type is SystemExit and self.proc is not None:
+                self._kill()  # run_tests already judged the run
+            elif exc_type is None and self.proc is not None:
                 self.stop()
             elif self.proc is not None:
                 print("zvon log at the failure:\n" + self.log_text())
@@ -650,10 +652,11 @@ class SipClient:
                 return r
 
     def request(self, method, uri, headers=(), body="", to_uri=None, from_uri=None,
-                call_id=None, cseq=None):
+                call_id=None, cseq=None, branch=None, to_tag=None):
         """Builds and sends a request; returns the text sent."""
         tp = "UDP" if self.transport == "udp" else "TCP"
-        branch = "z9hG4bK" + uuid.uuid4().hex[:16]
+        branch = branch or "z9hG4bK" + uuid.uuid4().hex[:16]
+        self.last_branch = branch
         to_uri = to_uri or uri
         from_uri = from_uri or to_uri
         if cseq is None:
@@ -664,7 +667,7 @@ class SipClient:
             "Via: SIP/2.0/%s 127.0.0.1:%d;branch=%s;rport" % (tp, self.local_port, branch),
             "Max-Forwards: 70",
             "From: <%s>;tag=%s" % (from_uri, self.tag),
-            "To: <%s>" % to_uri,
+            "To: <%s>%s" % (to_uri, ";tag=" + to_tag if to_tag else ""),
             "Call-ID: %s" % (call_id or self.call_id),
             "CSeq: %d %s" % (cseq, method),
         ]
@@ -676,14 +679,16 @@ class SipClient:
         self.send_raw(text)
         return text
 
-    def register(self, user, password=None, expires=60, domain="127.0.0.1", timeout=5.0):
-        """REGISTER as `user`; answers a challenge with `password` when given. Returns
-        (first final response, final response after authenticating or None)."""
+    def register(self, user, password=None, expires=60, domain="127.0.0.1", timeout=5.0,
+                 contact=None, auth_user=None):
+        """REGISTER as `user` (digest username `auth_user`, default `user`); answers a
+        challenge with `password` when given. `contact`: the Contact URI (default this
+        socket). Returns (first final response, final response after authenticating or None)."""
         uri = "sip:%s" % domain
         aor = "sip:%s@%s" % (user, domain)
-        contact = "Contact: <sip:%s@127.0.0.1:%d;transport=%s>" % (
+        contact = contact or "sip:%s@127.0.0.1:%d;transport=%s" % (
             user, self.local_port, self.transport)
-        hdrs = [contact, "Expires: %d" % expires]
+        hdrs = ["Contact: <%s>" % contact, "Expires: %d" % expires]
         self.request("REGISTER", uri, hdrs, to_uri=aor, from_uri=aor)
         first = self.recv_final(timeout)
         if first is None or first.status not in (401, 407) or password is None:
@@ -691,18 +696,62 @@ class SipClient:
         name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
         auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
         _, params = parse_auth_params(first.header(name) or "")
-        auth = "%s: %s" % (auth_name, digest_header("REGISTER", uri, user, password, params))
+        auth = "%s: %s" % (auth_name, digest_header("REGISTER", uri, auth_user or user, password,
+                                                    params))
         self.request("REGISTER", uri, hdrs + [auth], to_uri=aor, from_uri=aor)
         return first, self.recv_final(timeout)
+
+    def ack_failure(self, response, uri):
+        """ACKs a non-2xx final answer to the INVITE sent last (same branch and CSeq)."""
+        to = response.header("to") or ""
+        m = re.search(r";tag=([^;>\s]+)", to)
+        cseq = int((response.header("cseq") or "1").split()[0])
+        self.request("ACK", uri, to_uri=self.last_to_uri, from_uri=self.last_from_uri,
+                     cseq=cseq, branch=self.last_branch, to_tag=m.group(1) if m else None)
+
+    def invite(self, user, password, exten, sdp, domain="127.0.0.1", timeout=5.0):
+        """INVITE `exten` as endpoint `user`, answering the 407 challenge with `password`.
+        Returns (the challenge, the first final response after authenticating)."""
+        uri = "sip:%s@%s" % (exten, domain)
+        frm = "sip:%s@%s" % (user, domain)
+        contact = "Contact: <sip:%s@127.0.0.1:%d;transport=%s>" % (
+            user, self.local_port, self.transport)
+        self.last_to_uri, self.last_from_uri = uri, frm
+        self.request("INVITE", uri, [contact], body=sdp, to_uri=uri, from_uri=frm)
+        first = self.recv_final(timeout)
+        if first is None or first.status not in (401, 407):
+            return first, None
+        self.ack_failure(first, uri)
+        name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
+        auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
+        _, params = parse_auth_params(first.header(name) or "")
+        auth = "%s: %s" % (auth_name, digest_header("INVITE", uri, user, password, params))
+        self.request("INVITE", uri, [contact, auth], body=sdp, to_uri=uri, from_uri=frm)
+        final = self.recv_final(timeout)
+        if final is not None and final.status >= 300:
+            self.ack_failure(final, uri)
+        return first, final
 
 
 # ----------------------------------------------------------------------------------------
 # Running test functions
 
 
+def zvon_stops_cleanly(z):
+    """SIGTERM ends the daemon with status 0 and no sanitizer report in its log."""
+    z.stop()
+    log = z.log_text()
+    for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+        check(marker not in log, "sanitizer report in the zvon log:\n" + log[-4000:])
+
+
 def run_tests(tests, *args):
     """Runs each test function (with *args), prints each result and the closing line
-    "N passed, M failed"; exits 0 only when none failed."""
+    "N passed, M failed"; exits 0 only when none failed. When the first argument is a running
+    Zvon, stopping it cleanly (exit status 0, no sanitizer report) is the last test."""
+    tests = list(tests)
+    if args and isinstance(args[0], Zvon) and args[0].running():
+        tests.append(zvon_stops_cleanly)
     passed = failed = 0
     for t in tests:
         name = getattr(t, "__name__", str(t))

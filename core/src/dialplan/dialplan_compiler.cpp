@@ -212,7 +212,7 @@ class Compiler {
     if (const CompiledPriority* old = ext.priority(p.number)) {
       error(e.value_pos, prio.offset,
             cat("duplicate priority ", p.number, " of extension '", ext.name, "' in [",
-                context.name, "] (already at ", old->pos.str(), ")"));
+                context.name, "] (already at ", old->pos.file, ":", old->pos.line, ")"));
       return;
     }
     if (!p.label.empty()) {
@@ -318,8 +318,7 @@ class Compiler {
         error(e.value_pos, call.offset + close + 1,
               cat("unexpected '", text.substr(close + 1), "' after the closing ')' of ", name, "()"));
       else
-        error(e.value_pos, call.offset + text.size(),
-              cat("missing ')' at the end of '", text, "'"));
+        error(e.value_pos, call.offset + open, cat("missing ')' to close '", text, "'"));
       return false;
     }
     std::string_view args = text.substr(open + 1, text.size() - open - 2);

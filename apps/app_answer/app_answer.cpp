@@ -1,0 +1,35 @@
+// Answer(): answers an inbound channel (200 OK to the caller). A channel already up stays up.
+#include "zvon/core.h"
+
+namespace zvon {
+namespace {
+
+class Answer final : public Application {
+ public:
+  std::string_view name() const override { return "Answer"; }
+  std::string_view synopsis() const override { return "Answers the channel"; }
+  std::string_view usage() const override { return "Answer()"; }
+  Task<AppResult> exec(Channel& channel, const AppArgs&) override {
+    channel.answer();
+    co_return AppResult::Continue;
+  }
+};
+
+class AnswerModule final : public Module {
+ public:
+  Answer app;
+  Registration registration;
+};
+
+Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
+  auto m = std::make_unique<AnswerModule>();
+  auto r = ctx.add_application(m->app);
+  if (!r) return r.error();
+  m->registration = std::move(*r);
+  return std::unique_ptr<Module>(std::move(m));
+}
+
+}  // namespace
+}  // namespace zvon
+
+ZVON_MODULE("app_answer", "Answer(): answers the channel", "", zvon::load)

@@ -1,0 +1,65 @@
+// Goto([[context,]exten,]priority): continues the dialplan elsewhere. The priority is a
+// number or a label; the extension may be a number a pattern matches. A target that does not
+// exist ends the call, as in Asterisk.
+#include "zvon/core.h"
+#include "zvon/log.h"
+
+namespace zvon {
+namespace {
+
+class Goto final : public Application {
+ public:
+  std::string_view name() const override { return "Goto"; }
+  std::string_view synopsis() const override { return "Jumps to another place in the dialplan"; }
+  std::string_view usage() const override { return "Goto([[context,]exten,]priority|label)"; }
+  Task<AppResult> exec(Channel& channel, const AppArgs& args) override {
+    DialplanLocation target = channel.location();
+    switch (args.size()) {
+      case 1:
+        break;
+      case 2:
+        target.exten = args[0];
+        break;
+      case 3:
+        target.context = args[0];
+        target.exten = args[1];
+        break;
+      default:
+        log(LogLevel::Error, "app_goto", channel.name(), ": Goto takes 1 to 3 arguments: ", usage());
+        co_return AppResult::Stop;
+    }
+    const std::string& where = args.back();
+    if (where.empty() || target.exten.empty() || target.context.empty()) {
+      log(LogLevel::Error, "app_goto", channel.name(), ": Goto with an empty part: ", usage());
+      co_return AppResult::Stop;
+    }
+    auto number = channel.core().dialplan().find_priority(target.context, target.exten, where);
+    if (!number) {
+      log(LogLevel::Error, "app_goto", channel.name(), ": Goto(", target.context, ",",
+          target.exten, ",", where, "): ", number.message());
+      co_return AppResult::Stop;
+    }
+    target.priority = *number;
+    channel.location() = std::move(target);
+    co_return AppResult::Jumped;
+  }
+};
+
+class GotoModule final : public Module {
+ public:
+  Goto app;
+  Registration registration;
+};
+
+Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
+  auto m = std::make_unique<GotoModule>();
+  auto r = ctx.add_application(m->app);
+  if (!r) return r.error();
+  m->registration = std::move(*r);
+  return std::unique_ptr<Module>(std::move(m));
+}
+
+}  // namespace
+}  // namespace zvon
+
+ZVON_MODULE("app_goto", "Goto(): jumps in the dialplan", "", zvon::load)

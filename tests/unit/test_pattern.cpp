@@ -1,0 +1,160 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "dialplan/compiled_dialplan.h"
+#include "dialplan/dialplan_compiler.h"
+#include "dialplan/extension_pattern.h"
+
+using namespace zvon;
+
+namespace {
+
+ExtensionPattern pat(std::string_view text) {
+  auto p = ExtensionPattern::parse(text);
+  if (!p) FAIL("pattern " << text << " did not parse: " << p.message());
+  return *p;
+}
+
+bool matches(std::string_view pattern, std::string_view exten) { return pat(pattern).matches(exten); }
+
+// The pattern of `candidates` that a context holding all of them runs for `exten`.
+std::string winner(std::vector<std::string> candidates, std::string_view exten) {
+  std::string text = "[t]\n";
+  for (auto& c : candidates) text += "exten => " + c + ",1,NoOp()\n";
+  auto config = Config::parse_string(text, "t.conf");
+  REQUIRE(config);
+  auto compiled = compile_dialplan(*config);
+  REQUIRE(compiled.ok());
+  auto* e = compiled.plan->match("t", exten);
+  return e ? e->name : "";
+}
+
+}  // namespace
+
+TEST_CASE("pattern: X Z N and literal digits", "[pattern]") {
+  CHECK(matches("_1XX", "100"));
+  CHECK(matches("_1XX", "199"));
+  CHECK_FALSE(matches("_1XX", "200"));
+  CHECK_FALSE(matches("_1XX", "10"));
+  CHECK_FALSE(matches("_1XX", "1000"));
+  CHECK_FALSE(matches("_1XX", "1a0"));
+  CHECK(matches("_x", "0"));  // lower case letters are the same classes
+
+  CHECK(matches("_Z", "1"));
+  CHECK(matches("_Z", "9"));
+  CHECK_FALSE(matches("_Z", "0"));
+  CHECK(matches("_N", "2"));
+  CHECK_FALSE(matches("_N", "1"));
+  CHECK_FALSE(matches("_N", "0"));
+  CHECK(matches("_NXXNXXXXXX", "2125551234"));
+  CHECK_FALSE(matches("_NXXNXXXXXX", "2121551234"));
+  CHECK(matches("_*7X", "*71"));
+  CHECK(matches("_#", "#"));
+  CHECK(matches("_+7XXX", "+7123"));
+}
+
+TEST_CASE("pattern: character sets and ranges", "[pattern]") {
+  CHECK(matches("_[1-5]", "1"));
+  CHECK(matches("_[1-5]", "5"));
+  CHECK_FALSE(matches("_[1-5]", "6"));
+  CHECK(matches("_[135]X", "30"));
+  CHECK_FALSE(matches("_[135]X", "20"));
+  CHECK(matches("_[1-35-7]", "6"));
+  CHECK_FALSE(matches("_[1-35-7]", "4"));
+  CHECK(matches("_[a-c]1", "b1"));
+  CHECK_FALSE(matches("_[a-c]1", "d1"));
+  CHECK(matches("_[1-]", "-"));  // a '-' with nothing after it is itself
+  CHECK(matches("_1-800-XXX", "1800555"));  // '-' outside a set is only grouping
+}
+
+TEST_CASE("pattern: . is one or more, ! is zero or more", "[pattern]") {
+  CHECK(matches("_9.", "91"));
+  CHECK(matches("_9.", "9123456"));
+  CHECK_FALSE(matches("_9.", "9"));
+  CHECK_FALSE(matches("_9.", "81"));
+  CHECK(matches("_9!", "9"));
+  CHECK(matches("_9!", "912"));
+  CHECK_FALSE(matches("_9!", "8"));
+  CHECK(matches("_.", "anything"));
+  CHECK_FALSE(matches("_.", ""));
+  CHECK(matches("_!", ""));
+}
+
+TEST_CASE("pattern: malformed patterns are refused with the offending position", "[pattern]") {
+  size_t at = 99;
+  auto r = ExtensionPattern::parse("_12[3-5", &at);
+  REQUIRE(!r);
+  CHECK(at == 3);
+  CHECK(r.message().find("unclosed '['") != std::string::npos);
+
+  r = ExtensionPattern::parse("_1[]", &at);
+  REQUIRE(!r);
+  CHECK(at == 2);
+
+  r = ExtensionPattern::parse("_[5-1]", &at);
+  REQUIRE(!r);
+  CHECK(at == 2);
+  CHECK(r.message().find("runs backwards") != std::string::npos);
+
+  r = ExtensionPattern::parse("_9.1", &at);
+  REQUIRE(!r);
+  CHECK(at == 3);
+
+  r = ExtensionPattern::parse("_1X/100", &at);
+  REQUIRE(!r);
+  CHECK(at == 3);
+
+  r = ExtensionPattern::parse("_1 2", &at);
+  REQUIRE(!r);
+  CHECK(at == 2);
+
+  CHECK(!ExtensionPattern::parse("_"));
+  CHECK(!ExtensionPattern::parse("_---"));
+  CHECK(!ExtensionPattern::parse("123"));
+}
+
+TEST_CASE("pattern precedence: the most specific pattern wins, exact beats all", "[pattern]") {
+  // Exact beats any pattern.
+  CHECK(winner({"_1XX", "100", "_X.", "_!"}, "100") == "100");
+  CHECK(winner({"_1XX", "100"}, "101") == "_1XX");
+  // A literal digit beats a set; a smaller set beats a larger one.
+  CHECK(winner({"_1XX", "_10X"}, "105") == "_10X");
+  CHECK(winner({"_XXX", "_NXX"}, "205") == "_NXX");
+  CHECK(winner({"_XXX", "_ZXX"}, "105") == "_ZXX");
+  CHECK(winner({"_ZXX", "_NXX"}, "205") == "_NXX");
+  CHECK(winner({"_[1-5]XX", "_NXX"}, "205") == "_[1-5]XX");
+  CHECK(winner({"_[1-5]XX", "_[2-3]XX"}, "205") == "_[2-3]XX");
+  // Decided at the first position that differs, left to right.
+  CHECK(winner({"_1X5", "_12X"}, "125") == "_12X");
+  CHECK(winner({"_X23", "_1XX"}, "123") == "_1XX");
+  // Any set beats '.', '.' beats '!'.
+  CHECK(winner({"_1.", "_1XX"}, "123") == "_1XX");
+  CHECK(winner({"_1!", "_1."}, "123") == "_1.");
+  CHECK(winner({"_X.", "_1!"}, "123") == "_1!");  // the first position decides
+  // The end of a pattern beats '!' for the same number.
+  CHECK(winner({"_1XX!", "_1XX"}, "123") == "_1XX");
+  CHECK(winner({"_1XX!", "_1XX"}, "1234") == "_1XX!");
+  // Equal set sizes: the set with the lower digits comes first, whatever the file order.
+  CHECK(winner({"_[3-4]X", "_[2-3]X"}, "30") == "_[2-3]X");
+  CHECK(winner({"_[2-3]X", "_[3-4]X"}, "30") == "_[2-3]X");
+  CHECK(winner({"_[24]X", "_[23]X"}, "20") == "_[23]X");
+  // No match at all.
+  CHECK(winner({"_1XX", "_2."}, "300").empty());
+}
+
+TEST_CASE("pattern ordering is a strict weak order over a mixed list", "[pattern]") {
+  std::vector<std::string> texts = {"_X.", "_1XX", "_!", "_NXX", "_12X", "_1.", "_[1-3]XX", "_ZXX", "_123"};
+  std::vector<ExtensionPattern> list;
+  for (auto& t : texts) list.push_back(pat(t));
+  std::sort(list.begin(), list.end(),
+            [](auto& a, auto& b) { return ExtensionPattern::compare(a, b) < 0; });
+  std::vector<std::string> order;
+  for (auto& p : list) order.push_back(p.text());
+  CHECK(order == std::vector<std::string>{"_123", "_12X", "_1XX", "_1.", "_[1-3]XX", "_NXX",
+                                          "_ZXX", "_X.", "_!"});
+  for (auto& a : list) {
+    CHECK(ExtensionPattern::compare(a, a) == 0);
+    for (auto& b : list) CHECK(ExtensionPattern::compare(a, b) == -ExtensionPattern::compare(b, a));
+  }
+}

@@ -184,3 +184,22 @@ TEST_CASE("expansion: variables, functions, substrings, nesting", "[dialplan]") 
   CHECK(!expand_variables("${EXTEN:a}", s));
   CHECK(expand_variables("${NOPE(x)}", s).message() == "unknown function NOPE()");
 }
+
+TEST_CASE("the shipped demo dialplan compiles and routes the demo numbers", "[dialplan]") {
+  auto r = compile_dialplan_file(std::string(ZVON_SOURCE_DIR) + "/dialplan/extensions.conf");
+  REQUIRE(r.message() == "");
+  auto& plan = *r.plan;
+  CHECK(plan.global("RING_TIMEOUT") == std::optional<std::string_view>("30"));
+  auto* phone = plan.match("internal", "102");
+  REQUIRE(phone);
+  CHECK(phone->name == "_1XX");
+  CHECK(phone->priority(1)->app == "Dial");
+  CHECK(phone->priority(2)->app == "Hangup");
+  REQUIRE(plan.match("internal", "555"));
+  CHECK(plan.match("internal", "555")->priority(1)->args == "SIP/101&SIP/102,20");
+  REQUIRE(plan.match("internal", "500"));
+  CHECK(plan.match("internal", "500")->priority(2)->args == "hello-world");
+  REQUIRE(plan.match("internal", "600"));
+  CHECK(plan.match("internal", "600")->priority(3)->app == "Echo");
+  CHECK(!plan.match("internal", "700"));
+}

@@ -27,8 +27,9 @@ LineEditor::LineEditor(const char* program, std::string prompt, std::filesystem:
   el_set(el, EL_PROMPT, &LineEditor::prompt_of);
   el_set(el, EL_HIST, history, history_.get());
   el_set(el, EL_GETCFN, &LineEditor::read_char);
-  el_set(el, EL_ADDFN, "zvon-complete", "Complete the word from the daemon's commands",
-         &LineEditor::complete_word);
+  // The wide call: libedit's narrow EL_ADDFN copies the strings and never frees them.
+  el_wset(el, EL_ADDFN, L"zvon-complete", L"Complete the word from the daemon's commands",
+          &LineEditor::complete_word);
   el_set(el, EL_BIND, "^I", "zvon-complete", nullptr);
   // The operator's ~/.editrc may rebind keys.
   el_source(el, nullptr);

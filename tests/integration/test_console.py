@@ -519,6 +519,18 @@ def test_foreground_console():
             check(not os.path.exists(socket_path(z)), "its socket is gone")
         finally:
             t.kill()
+        # Ctrl-C on the console is SIGINT for the daemon: a clean stop, status 0.
+        t = Terminal([z.binary, "-C", z.etc_dir, "-c"], terminal_env(z))
+        try:
+            t.expect(r"CLI> ", timeout=30)
+            t.type("core show chan")
+            t.expect(r"chan")
+            t.type("\x03")
+            check(t.wait_exit(timeout=20) == 0, "zvon -c exits 0 after Ctrl-C")
+            check(b"shutting down" in t.seen, "the shutdown's log lines show on the console")
+            check(not os.path.exists(socket_path(z)), "its socket is gone")
+        finally:
+            t.kill()
 
 
 if __name__ == "__main__":

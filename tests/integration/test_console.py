@@ -311,6 +311,9 @@ def test_protocol_log_lines(z):
         check(re.match(r"^[0-4] \[", line), "a log frame is 'LEVEL [time] ...': %r" % line)
         status, _, _ = other.run("module load app_echo")
         check(status == 0, "load back")
+        # The console subscribes to the event bus: events show as verbose lines.
+        check(watcher.wait_log(r"EVENT ModuleLoad: module=app_echo") is not None,
+              "the module's load event reached the console")
         watcher.send("L", "0")
         # Once the server has processed the unsubscribe (its answer to a later request
         # arrives after it), no more log lines come.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <ctime>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -18,6 +19,7 @@
 #include "console/console_protocol.h"
 #include "core_impl.h"
 #include "log_sink.h"
+#include "zvon/events.h"
 #include "zvon/log.h"
 
 namespace zvon {
@@ -48,17 +50,50 @@ bool socket_answers(const fs::path& path) {
   return answers;
 }
 
+// An event as a console line: "[time] EVENT ChannelState: channel=SIP/101-00000001, state=Up".
+std::string format_event(const Event& e) {
+  std::time_t t = std::time_t(e.time_us / 1000000);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char stamp[40];
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                int(e.time_us / 1000 % 1000));
+  std::string line = cat("[", stamp, "] EVENT ", e.type, ":");
+  const char* sep = " ";
+  for (auto& [k, v] : e.fields) {
+    line += cat(sep, k, "=", v);
+    sep = ", ";
+  }
+  return line;
+}
+
 // A uv_write request with the bytes it sends; freed by its callback.
 struct WriteRequest {
   uv_write_t req{};
   std::string bytes;
 };
 
+// Shared with the log listener and the event subscriber, which may still run on another
+// thread while the server goes away (the event bus calls a copy of its subscriber list).
 struct PendingLogs {
   std::mutex mutex;  // the console's own; held only to move lines in or out
   std::deque<std::pair<LogLevel, std::string>> lines;
   uint64_t dropped = 0;
+  uv_async_t* wakeup = nullptr;  // null once the server is gone
   std::atomic<int> subscribers{0};
+
+  // Any thread.
+  void push(LogLevel level, std::string line) {
+    std::lock_guard lock(mutex);
+    if (!wakeup) return;
+    if (lines.size() >= kMaxPendingLogLines) {
+      ++dropped;
+      return;
+    }
+    lines.emplace_back(level, std::move(line));
+    uv_async_send(wakeup);
+  }
 };
 
 class ConsoleServerImpl;
@@ -109,6 +144,11 @@ class ConsoleServerImpl final : public ConsoleServer {
   ~ConsoleServerImpl() override {
     // No listener call may come after this, so nothing touches the async handle below.
     log_listener_.release();
+    event_subscription_.release();
+    {
+      std::lock_guard lock(logs_->mutex);
+      logs_->wakeup = nullptr;
+    }
     for (auto& c : connections_) detach(*c);
     connections_.clear();
     listener_.close();
@@ -164,19 +204,19 @@ class ConsoleServerImpl final : public ConsoleServer {
       return make_error(cat("console: ", uv_strerror(rc)));
     log_wakeup_.mark_open();
     log_wakeup_.get()->data = this;
+    {
+      std::lock_guard lock(logs_->mutex);
+      logs_->wakeup = log_wakeup_.get();
+    }
     // The listener runs on whichever thread logs, under the log sink's lock: it only queues.
-    log_listener_ = add_log_listener([logs = logs_, wakeup = log_wakeup_.get()](
-                                         LogLevel level, std::string_view line) {
-      if (logs->subscribers.load(std::memory_order_relaxed) == 0) return;
-      {
-        std::lock_guard lock(logs->mutex);
-        if (logs->lines.size() >= kMaxPendingLogLines) {
-          ++logs->dropped;
-          return;
-        }
-        logs->lines.emplace_back(level, std::string(line));
-      }
-      uv_async_send(wakeup);
+    log_listener_ = add_log_listener([logs = logs_](LogLevel level, std::string_view line) {
+      if (logs->subscribers.load(std::memory_order_relaxed) > 0) logs->push(level, std::string(line));
+    });
+    // The console is the event bus's first subscriber: attached consoles see every state
+    // change as a verbose line (not written to the log file: modules log what matters there).
+    event_subscription_ = core_.events().subscribe([logs = logs_](const Event& event) {
+      if (logs->subscribers.load(std::memory_order_relaxed) > 0 && log_enabled(LogLevel::Verbose))
+        logs->push(LogLevel::Verbose, format_event(event));
     });
     log(LogLevel::Verbose, "console", "listening on ", path_.string());
     return {};
@@ -381,6 +421,7 @@ class ConsoleServerImpl final : public ConsoleServer {
   UvHandle<uv_async_t> log_wakeup_;
   std::shared_ptr<PendingLogs> logs_;
   Registration log_listener_;
+  Registration event_subscription_;
   std::list<std::shared_ptr<Connection>> connections_;
   std::array<char, 64 * 1024> read_buffer_{};
 };

@@ -167,8 +167,8 @@ void SipAgent::teardown() {
 
 // ------------------------------------------------------------------ commands from the workers
 
-void SipAgent::respond(uint64_t id, int code, std::string phrase, std::string sdp) {
-  s_.thread.post([this, id, code, phrase = std::move(phrase), sdp = std::move(sdp)] {
+void SipAgent::respond(uint64_t id, int code, const char* phrase, std::string sdp) {
+  s_.thread.post([this, id, code, phrase, sdp = std::move(sdp)] {
     auto it = legs_.find(id);
     if (it == legs_.end()) return;
     SofiaLeg& leg = *it->second;
@@ -180,10 +180,10 @@ void SipAgent::respond(uint64_t id, int code, std::string phrase, std::string sd
     }
     if (!sdp.empty()) {
       leg.local_sdp = sdp;
-      nua_respond(leg.nh, code, phrase.c_str(), SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+      nua_respond(leg.nh, code, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
                   SIPTAG_PAYLOAD_STR(leg.local_sdp.c_str()), TAG_END());
     } else {
-      nua_respond(leg.nh, code, phrase.c_str(), TAG_END());
+      nua_respond(leg.nh, code, phrase, TAG_END());
     }
   });
 }
@@ -448,7 +448,6 @@ void SipAgent::handle_invite(nua_handle_s* nh, const sip_s* sip) {
   nua_handle_bind(nh, leg.get());
   Loop* loop = leg->loop;
   legs_.emplace(call.id, std::move(leg));
-  nua_respond(nh, 100, "Trying", TAG_END());
   log(LogLevel::Verbose, kSource, "INVITE from ", ep->name, " (", source, ") to ", exten, ", call ", call.id);
   s_.router.post(*loop, [&s = s_, loop, call = std::move(call)]() mutable {
     start_inbound_call(s, *loop, std::move(call));

@@ -41,7 +41,8 @@ class SipAgent {
 
   // --- commands from the workers (any thread)
   // A response to the inbound INVITE of leg `id` (provisional or final; 2xx answers).
-  void respond(uint64_t id, int code, std::string phrase, std::string sdp = {});
+  // `phrase` must be a string literal: the stack keeps the pointer.
+  void respond(uint64_t id, int code, const char* phrase, std::string sdp = {});
   // Ends leg `id` the way its state needs: BYE, CANCEL, or an error response for `cause`.
   void hangup(uint64_t id, HangupCause cause);
   // Sends the INVITE of outbound leg `id`, whose channel lives on `loop`.

@@ -155,15 +155,18 @@ class Zvon:
     """A zvon daemon in a temp directory, bound to 127.0.0.1 on free ports.
 
     etc / dialplan: dict file name -> text, written over the copies of the source etc/ and
-    dialplan/ (a value None deletes the file). sip_general / rtp_general: extra keys for
-    [general] of sip.conf / rtp.conf. start=False leaves starting to the caller (start())."""
+    dialplan/ (a value None deletes the file). sip_general / rtp_general / zvon_general: extra
+    keys for [general] of sip.conf / rtp.conf / zvon.conf ($ZVON_LOG_LEVEL sets log_level). start=False leaves starting to the caller (start())."""
 
     def __init__(self, etc=None, dialplan=None, sip_general=None, rtp_general=None, start=True,
-                 keep_dir=False):
+                 keep_dir=False, zvon_general=None):
         self.etc_overrides = dict(etc or {})
         self.dialplan_overrides = dict(dialplan or {})
         self.sip_general = dict(sip_general or {})
         self.rtp_general = dict(rtp_general or {})
+        self.zvon_general = dict(zvon_general or {})
+        if os.environ.get("ZVON_LOG_LEVEL"):
+            self.zvon_general.setdefault("log_level", os.environ["ZVON_LOG_LEVEL"])
         self.auto_start = start
         self.keep_dir = keep_dir or os.environ.get("ZVON_KEEP_TMP") == "1"
         self.proc = None
@@ -209,13 +212,15 @@ class Zvon:
 
         zconf = os.path.join(self.etc_dir, "zvon.conf")
         text = read_text(zconf) if os.path.exists(zconf) else ""
-        text = set_ini_keys(text, "general", {
+        general = {
             "run_dir": os.path.join(self.dir, "run"),
             "data_dir": os.path.join(self.dir, "var"),
             "dialplan_dir": self.dialplan_dir,
             "modules_dir": os.path.join(BUILD_DIR, "modules"),
             "sounds_dir": os.path.join(BUILD_DIR, "sounds"),
-        }, drop=("log_file",))
+        }
+        general.update(self.zvon_general)
+        text = set_ini_keys(text, "general", general, drop=("log_file",))
         write_text(zconf, text)
 
         self.sip_port = free_port("both")

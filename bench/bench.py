@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""The zvon benchmark: call setup rate, concurrent calls with media, registration rate, each
+against Kamailio (a stateful proxy) in the same run where the reference applies. Started by
+bench/run.sh, which builds the Release binary first. Loopback only; every step bounded.
+
+    bench/bench.py --build-dir build-bench [--quick] [--only setup,register,media]
+                   [--targets zvon,kamailio] [--profile]
+"""
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from zvonbench import machine, media_calls, profile, registration, report, setup_rate  # noqa: E402
+from zvonbench.context import Context  # noqa: E402
+from zvonbench.targets import Kamailio, TargetError, Zvon  # noqa: E402
+
+
+def commit():
+    try:
+        sha = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+                             capture_output=True, timeout=10).stdout.decode().strip()
+        dirty = subprocess.run(["git", "-C", HERE, "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, timeout=10).stdout.strip()
+        return sha + (" (with uncommitted changes in the tree)" if dirty else "")
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def wait_quiet(ctx, limit, seconds):
+    """Waits (bounded) for the 1-minute load average to fall under `limit`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if float(loadavg().split()[0]) < limit:
+            return True
+        time.sleep(5)
+    ctx.log("the machine is busy (load average %s): figures will be noisy" % loadavg())
+    return False
+
+
+def with_target(ctx, make, fn):
+    t = make()
+    t.start()
+    try:
+        return fn(t)
+    finally:
+        t.stop()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build-dir", default=os.path.join(os.path.dirname(HERE), "build-bench"))
+    ap.add_argument("--quick", action="store_true", help="short steps and low counts (< 3 min)")
+    ap.add_argument("--only", default="setup,register,media",
+                    help="scenarios to run, comma-separated: setup, register, media")
+    ap.add_argument("--targets", default="kamailio,zvon")
+    ap.add_argument("--profile", action="store_true",
+                    help="instead of the table: perf profiles of zvon (and Kamailio) under load")
+    ap.add_argument("--profile-rate", type=int, default=500)
+    ap.add_argument("--profile-calls", type=int, default=500)
+    ap.add_argument("--wait-quiet", type=float, default=60,
+                    help="seconds to wait for the machine to calm down before starting")
+    args = ap.parse_args()
+
+    build_dir = os.path.abspath(args.build_dir)
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    work = os.path.join(build_dir, "bench-runs", stamp + ("-quick" if args.quick else ""))
+    os.makedirs(work, exist_ok=True)
+    nice = -10 if os.geteuid() == 0 else None
+    ctx = Context(work, args.quick, nice)
+    only = set(args.only.split(","))
+    targets = set(args.targets.split(","))
+    p = ctx.profile
+
+    header = {
+        "mode": "quick" if args.quick else "full",
+        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
+        "commit": commit(),
+        "machine": machine.describe(),
+        "pinning": ctx.cores.describe() + ("; all at nice -10" if nice is not None else ""),
+        "command": "bash bench/run.sh" + (" --quick" if args.quick else "")
+                   + (" --profile" if args.profile else ""),
+    }
+    ctx.log("zvon benchmark: results in %s" % work)
+    ctx.log("machine: %s" % header["machine"])
+    ctx.log("pinning: %s" % header["pinning"])
+    wait_quiet(ctx, 0.7, args.wait_quiet)
+    header["loadavg"] = loadavg()
+    ctx.log("load average: %s" % header["loadavg"])
+
+    users = p.users
+    rtp_range = (20000, 31999)
+    make_zvon = lambda: Zvon(build_dir, work, ctx.cores, users, rtp_range, nice=nice)  # noqa: E731
+    make_kam = lambda: Kamailio(work, ctx.cores, nice=nice)  # noqa: E731
+    header["zvon"] = make_zvon().describe().split(", UDP")[0]
+    header["kamailio"] = make_kam().describe().split(", UDP")[0]
+    results = {"header": header, "users": users, "zvon": {}, "kamailio": {}}
+
+    if args.profile:
+        if not profile.perf_available():
+            ctx.log("perf does not work here: use valgrind --tool=callgrind on a short run instead")
+            return 2
+        if "zvon" in targets:
+            with_target(ctx, make_zvon, lambda t: (
+                profile.profile_calls(ctx, t, args.profile_rate, 8),
+                profile.profile_registrations(ctx, t, args.profile_rate * 2, 6),
+                profile.profile_media(ctx, t, args.profile_calls)))
+        if "kamailio" in targets:
+            with_target(ctx, make_kam, lambda t: (
+                profile.profile_calls(ctx, t, args.profile_rate, 8),
+                profile.profile_registrations(ctx, t, args.profile_rate * 2, 6)))
+        ctx.log("profiles in %s" % work)
+        return 0
+
+    try:
+        for key, make in (("kamailio", make_kam), ("zvon", make_zvon)):
+            if key not in targets:
+                continue
+            if "setup" in only:
+                results[key]["setup"] = with_target(ctx, make, lambda t: setup_rate.run(ctx, t))
+            if "register" in only:
+                results[key]["register"] = with_target(ctx, make, lambda t: registration.run(ctx, t))
+        if "media" in only and "zvon" in targets:
+            results["zvon"]["media"] = with_target(ctx, make_zvon, lambda t: media_calls.run(ctx, t))
+    except TargetError as e:
+        ctx.log("FAILED: %s" % e)
+        results["error"] = str(e)
+    finally:
+        with open(os.path.join(work, "results.json"), "w") as f:
+            json.dump(results, f, indent=1, default=str)
+
+    text = report.render(results)
+    with open(os.path.join(work, "report.md"), "w") as f:
+        f.write(text)
+    ctx.log("")
+    ctx.log(text)
+    ctx.log("took %.0f s; results, logs and captures in %s" % (time.monotonic() - ctx.started, work))
+    return 1 if "error" in results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

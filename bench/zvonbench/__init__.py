@@ -1,0 +1,1 @@
+"""The zvon benchmark harness (bench/run.sh). Standard library only; Linux /proc only."""

@@ -1,0 +1,158 @@
+"""Scenario 2, concurrent calls with media: N calls through zvon held with G.711 u-law RTP both
+ways. The caller streams a tone (sipp rtp_stream, 50 packets/s per call); the callee echoes
+every packet back (sipp -rtp_echo), so zvon relays 100 packets/s per call, 50 each way.
+
+Measured over a window while all N calls are up and streaming: zvon's CPU (% of one core),
+its resident memory per call, the kernel's UDP receive-buffer drops (any socket, either
+direction), and, over the whole step, the exact one-way loss caller -> zvon -> callee: the
+packets the caller's sipp sent against the packets the callee's echo received."""
+
+import math
+import os
+import time
+
+from . import machine
+from .sipp import Sipp, scenario
+from .targets import CALLER
+
+MAX_LOSS = 0.001
+
+
+def ulaw_tone(path, seconds=1, hz=440.0, level=0.3):
+    """A raw G.711 u-law file (what sipp's rtp_stream plays): a sine tone, 8 kHz."""
+    def encode(sample):
+        bias, clip = 0x84, 32635
+        sign = 0x80 if sample < 0 else 0
+        s = min(abs(sample), clip) + bias
+        exponent = 7
+        mask = 0x4000
+        while exponent > 0 and not (s & mask):
+            exponent -= 1
+            mask >>= 1
+        mantissa = (s >> (exponent + 3)) & 0x0F
+        return ~(sign | (exponent << 4) | mantissa) & 0xFF
+    n = int(8000 * seconds)
+    data = bytes(encode(int(level * 32767 * math.sin(2 * math.pi * hz * i / 8000.0)))
+                 for i in range(n))
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
+def media_scenario(ctx, loops):
+    """uac_media.xml with the tone file and the loop count filled in."""
+    tone = ulaw_tone(os.path.join(ctx.work, "tone-ulaw-1s.raw"))
+    with open(scenario("uac_media.xml")) as f:
+        text = f.read()
+    text = text.replace("@RTP_FILE@", tone).replace("@RTP_LOOPS@", str(loops))
+    path = os.path.join(ctx.work, "uac_media-%d.xml" % loops)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def media_step(ctx, target, n, idle_rss_kib):
+    p = ctx.profile
+    hold_s = p.media_hold_s
+    loops = hold_s - 3  # the tone ends 3 s (plus the answer time) before the BYE
+    setup_s = n / float(p.media_setup_rate)
+    budget = setup_s + hold_s + 30
+    name = "%s-media-%d" % (target.name.lower(), n)
+    ports = ctx.step_ports()
+    target.register_callee(ctx.work, name, ports.uas, ctx.cores.load)
+    uas = Sipp(name + "-uas", scenario("uas.xml"), ctx.work, ctx.cores.load, ports.uas,
+               calls=n, timeout=budget + 10, nice=ctx.nice,
+               args=["-rtp_echo", "-mp", str(ports.echo)])
+    uas.start()
+    time.sleep(0.3)
+    uac = Sipp(name + "-uac", media_scenario(ctx, loops), ctx.work, ctx.cores.load,
+               ports.uac, target="127.0.0.1:%d" % target.sip_port, calls=n, timeout=budget,
+               nice=ctx.nice,
+               args=["-s", str(ports.uas), "-key", "caller", str(CALLER), "-au", str(CALLER),
+                     "-ap", "pw%d" % CALLER, "-r", str(p.media_setup_rate),
+                     "-d", str(hold_s * 1000), "-l", str(n), "-recv_timeout", "10000",
+                     "-mp", str(ports.uac_media),
+                     "-min_rtp_port", "40000", "-max_rtp_port", "49998",
+                     "-rtp_threadtasks", "50"])
+    t0 = time.monotonic()
+    uac.start()
+    # The window: every call up and streaming (after setup plus a margin), ending before the
+    # first call's tone stops.
+    w_start = t0 + setup_s + 3
+    w_end = min(w_start + p.media_window_s, t0 + loops - 1)
+    step = {"calls": n, "hold_s": hold_s}
+    if w_end - w_start < 2:
+        step["why"] = "hold too short for a measuring window"
+    else:
+        while time.monotonic() < w_start and uac.running():
+            time.sleep(0.2)
+        t_cpu = machine.CpuWindow(target.pids).start()
+        g_cpu = machine.CpuWindow(lambda: [uac.pid, uas.pid]).start()
+        udp0 = machine.udp_counters()
+        rss = []
+        channels = target.active_channels()
+        while time.monotonic() < w_end and uac.running():
+            rss.append(target.rss_kib())
+            time.sleep(1.0)
+        t_cpu.stop()
+        g_cpu.stop()
+        udp1 = machine.udp_counters()
+        d = {k: udp1[k] - udp0[k] for k in udp0}
+        rss_kib = max(rss) if rss else target.rss_kib()
+        step.update({
+            "window_s": t_cpu.wall,
+            "target_cpu_pct": 100.0 * t_cpu.load,
+            "sipp_cpu_pct": 100.0 * g_cpu.load,
+            "channels": channels,
+            "rss_kib": rss_kib,
+            "rss_per_call_kib": (rss_kib - idle_rss_kib) / float(n),
+            "udp_datagrams_in": d["InDatagrams"],
+            "udp_rcvbuf_errors": d["RcvbufErrors"],
+            "udp_sndbuf_errors": d["SndbufErrors"],
+            "kernel_drop_ratio": (d["RcvbufErrors"] + d["SndbufErrors"]) / float(max(1, d["OutDatagrams"])),
+            "expected_pps": 2 * 50 * 2 * n,  # sipp 100/s per call into zvon, zvon 100/s out
+            "measured_udp_pps": d["OutDatagrams"] / t_cpu.wall if t_cpu.wall > 0 else None,
+        })
+    res = uac.wait()
+    deadline = time.monotonic() + 5
+    while uas.running() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    echo = uas.stop()
+    sent = res.screen_count(r"(\d+) Total RTP pckts sent")
+    echoed = echo.screen_count(r"(\d+) Total echo RTP pckts 1st stream")
+    step.update({
+        "succeeded": res.succeeded, "failed": res.failed,
+        "rtp_sent": sent, "rtp_echoed": echoed,
+        "expected_rtp": n * loops * 50,
+        "loss_one_way": (1.0 - echoed / float(sent)) if sent and echoed is not None else None,
+        "work_dir": res.work_dir,
+    })
+    if res.errors and res.failed:
+        step["first_errors"] = res.first_errors(800)
+    return step
+
+
+def run(ctx, target):
+    p = ctx.profile
+    time.sleep(2.0)
+    idle = target.rss_kib()
+    ctx.log("%s: concurrent calls with G.711 media both ways, %d s hold, steps %s; idle RSS %.1f MiB"
+            % (target.name, p.media_hold_s, p.media_steps, idle / 1024.0))
+    steps = []
+    for n in p.media_steps:
+        time.sleep(2.0)
+        s = media_step(ctx, target, n, idle)
+        steps.append(s)
+        loss = s.get("loss_one_way")
+        ctx.log("  %5d calls: %s failed, CPU %s%%, RSS/call %s KiB, loss one-way %s, kernel drops %s"
+                % (n, s.get("failed"), _f(s.get("target_cpu_pct"), 1),
+                   _f(s.get("rss_per_call_kib"), 1),
+                   "-" if loss is None else "%.3f%%" % (100 * loss), s.get("udp_rcvbuf_errors")))
+        if (s.get("failed") or 0) > 0.01 * n or (loss is not None and loss > 0.01):
+            ctx.log("  stopping the ladder: more than 1% of calls or packets lost at %d calls" % n)
+            break
+    return {"idle_rss_kib": idle, "steps": steps}
+
+
+def _f(v, digits=2):
+    return "-" if v is None else ("%." + str(digits) + "f") % v

@@ -1,0 +1,31 @@
+"""The ramp shared by the rate scenarios: rates go up a bounded ladder until a step is not
+clean; then one step halfway (geometric) between the last clean rate and the first unclean
+one narrows the answer. Every step is bounded by the caller."""
+
+import math
+
+
+def ramp(ladder, run_step, log, refine=True):
+    """run_step(rate) -> dict with at least "clean" (bool) and "why" (str when not clean).
+    Returns (highest clean step or None, all steps in the order run)."""
+    steps = []
+    best = None
+    first_bad = None
+    for rate in ladder:
+        step = run_step(rate)
+        steps.append(step)
+        log("  %6d/s  %s" % (rate, "clean" if step["clean"] else "NOT clean: " + step["why"]))
+        if step["clean"]:
+            best = step
+        else:
+            first_bad = step
+            break
+    if refine and best is not None and first_bad is not None:
+        mid = int(round(math.sqrt(best["rate"] * first_bad["rate"]) / 50.0) * 50)
+        if best["rate"] < mid < first_bad["rate"]:
+            step = run_step(mid)
+            steps.append(step)
+            log("  %6d/s  %s" % (mid, "clean" if step["clean"] else "NOT clean: " + step["why"]))
+            if step["clean"]:
+                best = step
+    return best, steps

@@ -113,6 +113,43 @@ def udp_counters():
     return {k: int(v) for k, v in zip(lines[0][1:], lines[1][1:])}
 
 
+def udp_socket_drops(pids):
+    """{socket inode: datagrams the kernel dropped because the socket's receive buffer was
+    full} for the UDP sockets the processes hold (/proc/net/udp "drops"): loss charged to one
+    process, unlike the machine-wide counters other work on the machine also moves."""
+    inodes = set()
+    for pid in pids:
+        fd_dir = "/proc/%d/fd" % pid
+        try:
+            names = os.listdir(fd_dir)
+        except OSError:
+            continue
+        for fd in names:
+            try:
+                link = os.readlink(os.path.join(fd_dir, fd))
+            except OSError:
+                continue
+            if link.startswith("socket:["):
+                inodes.add(link[8:-1])
+    out = {}
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    fields = line.split()
+                    if len(fields) > 12 and fields[9] in inodes:
+                        out[fields[9]] = int(fields[-1])
+        except OSError:
+            continue
+    return out
+
+
+def drops_between(before, after):
+    """Datagrams dropped between two udp_socket_drops() snapshots."""
+    return sum(d - before.get(inode, 0) for inode, d in after.items())
+
+
 class CpuWindow:
     """CPU time used by a set of processes between start() and stop(), with the wall time."""
 

@@ -62,15 +62,15 @@ def media_table(results):
     if not m:
         return []
     out = ["| Calls with G.711 both ways (zvon) | failed | zvon CPU, % of one core | RSS per call (KiB) "
-           "| loss caller->zvon->callee | kernel UDP drops | sipp CPU, % of one core |",
+           "| loss at zvon's sockets | drops at the echo (generator) | sipp CPU, % of one core |",
            "|---:|---:|---:|---:|---:|---:|---:|"]
     for s in m["steps"]:
-        loss = s.get("loss_one_way")
+        loss = s.get("loss")
         out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
             _n(s["calls"]), _n(s.get("failed")), _n(s.get("target_cpu_pct"), 1),
             _n(s.get("rss_per_call_kib"), 1),
             "-" if loss is None else "%.3f%%" % (100 * loss),
-            _n(s.get("udp_rcvbuf_errors")), _n(s.get("sipp_cpu_pct"), 1)))
+            _n(s.get("echo_socket_drops")), _n(s.get("sipp_cpu_pct"), 1)))
     out.append("")
     out.append("Idle zvon (no calls, %s endpoints configured): RSS %s MiB (target <= 30 MiB; "
                "per call target <= 100 KiB; loss target < 0.1%% at 2,000 calls)."

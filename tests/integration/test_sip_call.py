@@ -9,7 +9,8 @@ import tempfile
 import time
 
 from sip_test_common import DIALPLAN, SECRETS
-from zvon_harness import SIPP_DIR, SipClient, Zvon, check, free_port, run_sipp, run_tests
+from zvon_harness import (SIPP_DIR, SipClient, Zvon, check, free_port, run_sipp, run_tests,
+                          wait_port_taken)
 
 
 def rtp_packet(pt, seq, ts, ssrc, payload, marker=False):
@@ -94,6 +95,7 @@ def test_call_with_rtp_through_zvon(z):
     uas = run_sipp("uas_answer.xml", None, local_port=uas_port, timeout=30, background=True,
                    extra_keys={"rtp_port": b.getsockname()[1], "info_file": uas_info},
                    work_dir=z.dir)
+    check(wait_port_taken(uas_port), "the UAS sipp did not start")
     uac = run_sipp(
         "uac_call.xml", "127.0.0.1:%d" % z.sip_port, user="101", password=SECRETS["101"],
         service="102", timeout=30, background=True, work_dir=z.dir,
@@ -156,6 +158,7 @@ def run_rejected_call(z, code, reason):
     register_uas(z, uas_port)
     uas = run_sipp(fill_template("uas_reject.xml.in", CODE=code, REASON=reason), None,
                    local_port=uas_port, timeout=20, background=True, work_dir=z.dir)
+    check(wait_port_taken(uas_port), "the UAS sipp did not start")
     uac = run_sipp(fill_template("uac_fail.xml.in", CODE=code), "127.0.0.1:%d" % z.sip_port,
                    user="101", password=SECRETS["101"], service="102", timeout=20,
                    work_dir=z.dir, extra_keys={"caller": "101", "rtp_port": 4000})
@@ -188,6 +191,38 @@ def test_unknown_extension_gives_404(z):
     check(uac.ok, uac.describe())
 
 
+def test_caller_cancel_reaches_the_callee(z):
+    uas_port = free_port("udp")
+    register_uas(z, uas_port)
+    uas = run_sipp("uas_ring_cancelled.xml", None, local_port=uas_port, timeout=20,
+                   background=True, work_dir=z.dir)
+    check(wait_port_taken(uas_port), "the UAS sipp did not start")
+    uac = run_sipp("uac_cancel.xml", "127.0.0.1:%d" % z.sip_port, user="101",
+                   password=SECRETS["101"], service="102", timeout=20, work_dir=z.dir,
+                   extra_keys={"caller": "101", "rtp_port": 4000})
+    ruas = uas.finish()
+    check(uac.ok, "caller: " + uac.describe() + z.log_text()[-2000:])
+    check(ruas.ok, "callee: " + ruas.describe())
+    check(no_channels(z), "channels left: " + channel_count(z))
+
+
+def test_dial_timeout_cancels_callee_and_gives_480(z):
+    uas_port = free_port("udp")
+    register_uas(z, uas_port)
+    uas = run_sipp("uas_ring_cancelled.xml", None, local_port=uas_port, timeout=20,
+                   background=True, work_dir=z.dir)
+    check(wait_port_taken(uas_port), "the UAS sipp did not start")
+    started = time.monotonic()
+    uac = run_sipp(fill_template("uac_fail.xml.in", CODE=480), "127.0.0.1:%d" % z.sip_port,
+                   user="101", password=SECRETS["101"], service="2102", timeout=20,
+                   work_dir=z.dir, extra_keys={"caller": "101", "rtp_port": 4000})
+    ruas = uas.finish()
+    check(uac.ok, "caller: " + uac.describe() + z.log_text()[-2000:])
+    check(time.monotonic() - started >= 1.5, "Dial's 2 s timeout did not wait")
+    check(ruas.ok, "callee: " + ruas.describe())
+    check(no_channels(z), "channels left: " + channel_count(z))
+
+
 def test_unload_and_load_again_when_idle(z):
     check(no_channels(z), channel_count(z))
     status, out = z.rx("module unload chan_sip")
@@ -200,7 +235,8 @@ def test_unload_and_load_again_when_idle(z):
 
 
 if __name__ == "__main__":
-    with Zvon(dialplan={"extensions.conf": DIALPLAN}) as zvon:
+    dialplan = DIALPLAN + "exten => 2102,1,Dial(SIP/102,2)\n"
+    with Zvon(dialplan={"extensions.conf": dialplan}) as zvon:
         run_tests([
             test_call_with_rtp_through_zvon,
             test_busy_gives_486,
@@ -208,5 +244,7 @@ if __name__ == "__main__":
             test_not_found_gives_404,
             test_request_timeout_gives_408,
             test_unknown_extension_gives_404,
+            test_caller_cancel_reaches_the_callee,
+            test_dial_timeout_cancels_callee_and_gives_480,
             test_unload_and_load_again_when_idle,
         ], zvon)

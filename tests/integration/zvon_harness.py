@@ -67,6 +67,17 @@ def port_free(port, host="127.0.0.1"):
         return False
 
 
+def wait_port_taken(port, timeout=5.0, host="127.0.0.1"):
+    """Waits (bounded) until something binds UDP `port` (a peer started in the background is
+    ready to receive). Returns whether it did."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not port_free(port, host):
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def free_port_range(size=200, host="127.0.0.1"):
     """(start, end) of an even-aligned UDP port range whose ports look free (checked sparsely)."""
     rng = random.Random(os.getpid() ^ int(time.time() * 1000))

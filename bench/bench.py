@@ -133,7 +133,10 @@ def main():
             if "register" in only:
                 results[key]["register"] = with_target(ctx, make, lambda t: registration.run(ctx, t))
         if "media" in only and "zvon" in targets:
-            results["zvon"]["media"] = with_target(ctx, make_zvon, lambda t: media_calls.run(ctx, t))
+            # The stock-sized configuration (no registration users): idle RSS is the daemon's.
+            results["zvon"]["media"] = with_target(
+                ctx, lambda: Zvon(build_dir, work, ctx.cores, 0, rtp_range, nice=nice),
+                lambda t: media_calls.run(ctx, t))
     except TargetError as e:
         ctx.log("FAILED: %s" % e)
         results["error"] = str(e)

@@ -106,6 +106,26 @@ def rss_kib(pids):
     return total
 
 
+def context_switches(pids):
+    """Voluntary + involuntary context switches of every thread of the processes: each is a
+    wake-up, the cost of handing work between threads on one core."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                    for line in f:
+                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                            total += int(line.split()[1])
+            except OSError:
+                continue
+    return total
+
+
 def udp_counters():
     """The kernel's UDP counters (/proc/net/snmp): InDatagrams, RcvbufErrors, ..."""
     with open("/proc/net/snmp") as f:

@@ -72,7 +72,7 @@ def media_step(ctx, target, n, idle_rss_kib):
                nice=ctx.nice,
                args=["-s", str(ports.uas), "-key", "caller", str(CALLER), "-au", str(CALLER),
                      "-ap", "pw%d" % CALLER, "-r", str(p.media_setup_rate),
-                     "-d", str(hold_s * 1000), "-l", str(n), "-recv_timeout", "10000",
+                     "-d", str(hold_s * 1000), "-l", str(n), "-recv_timeout", "5000",
                      "-mp", str(ports.uac_media),
                      "-rtp_threadtasks", "50"])
     t0 = time.monotonic()
@@ -91,6 +91,7 @@ def media_step(ctx, target, n, idle_rss_kib):
         g_cpu = machine.CpuWindow(lambda: [uac.pid, uas.pid]).start()
         udp0 = machine.udp_counters()
         zdrops0 = machine.udp_socket_drops(target.pids())
+        cs0 = machine.context_switches(target.pids())
         edrops0 = machine.udp_socket_drops([uas.pid])
         rss = []
         channels = target.active_channels()
@@ -101,6 +102,7 @@ def media_step(ctx, target, n, idle_rss_kib):
         g_cpu.stop()
         udp1 = machine.udp_counters()
         zdrops = machine.drops_between(zdrops0, machine.udp_socket_drops(target.pids()))
+        switches = machine.context_switches(target.pids()) - cs0
         edrops = machine.drops_between(edrops0, machine.udp_socket_drops([uas.pid]))
         into_zvon = 100.0 * n * t_cpu.wall  # 50/s from the caller + 50/s back from the echo
         d = {k: udp1[k] - udp0[k] for k in udp0}
@@ -113,6 +115,8 @@ def media_step(ctx, target, n, idle_rss_kib):
             "rss_kib": rss_kib,
             "rss_per_call_kib": (rss_kib - idle_rss_kib) / float(n),
             "zvon_socket_drops": zdrops,
+            "cpu_us_per_packet": (t_cpu.cpu * 1e6 / into_zvon) if into_zvon else None,
+            "switches_per_s": switches / t_cpu.wall if t_cpu.wall > 0 else None,
             "loss": zdrops / into_zvon if into_zvon else None,
             "echo_socket_drops": edrops,
             "machine_udp_rcvbuf_errors": d["RcvbufErrors"],

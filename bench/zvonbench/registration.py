@@ -34,8 +34,9 @@ def register_step(ctx, target, rate, seconds, tag, first_index):
     uac = Sipp(name, scenario("register.xml"), ctx.work, ctx.cores.load, ports.uac,
                target="127.0.0.1:%d" % target.sip_port, calls=calls, timeout=budget, nice=ctx.nice,
                args=["-inf", csv, "-r", str(rate), "-l", str(rate * 5 + 100),
-                     "-recv_timeout", "10000", "-trace_rtt", "-rtt_freq", "500"])
+                     "-recv_timeout", "5000", "-trace_rtt", "-rtt_freq", "500"])
     t_cpu = machine.CpuWindow(target.pids).start()
+    cs0 = machine.context_switches(target.pids())
     t0 = time.monotonic()
     uac.start()
     time.sleep(min(0.5, seconds / 4.0))
@@ -47,6 +48,7 @@ def register_step(ctx, target, rate, seconds, tag, first_index):
     gen.stop()
     res = uac.wait()
     t_cpu.stop()
+    switches = machine.context_switches(target.pids()) - cs0
     times = sorted(res.rtt.get("register", []))
     pace = res.pace("register")
     step = {
@@ -55,6 +57,7 @@ def register_step(ctx, target, rate, seconds, tag, first_index):
         "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99), "pace": pace,
         "target_cpu_s": t_cpu.cpu, "target_load": busy.load,
         "target_cpu_us_per_registration": (t_cpu.cpu * 1e6 / res.succeeded) if res.succeeded else None,
+        "target_switches_per_registration": (switches / float(res.succeeded)) if res.succeeded else None,
         "sipp_load": gen.load, "work_dir": res.work_dir, "next_index": start + calls,
     }
     why = []

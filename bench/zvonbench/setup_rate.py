@@ -39,9 +39,10 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
                target="127.0.0.1:%d" % target.sip_port, calls=calls, timeout=budget, nice=ctx.nice,
                args=["-s", str(ports.uas), "-key", "caller", str(CALLER), "-au", str(CALLER),
                      "-ap", "pw%d" % CALLER, "-r", str(rate), "-d", str(p.hold_ms),
-                     "-l", str(int(rate * (hold_s + 5)) + 100), "-recv_timeout", "10000",
+                     "-l", str(int(rate * (hold_s + 5)) + 100), "-recv_timeout", "5000",
                      "-mp", str(ports.uac_media), "-trace_rtt", "-rtt_freq", "500"])
     total = machine.CpuWindow(target.pids).start()
+    cs0 = machine.context_switches(target.pids())
     udp0 = machine.udp_counters()
     t0 = time.monotonic()
     uac.start()
@@ -55,6 +56,7 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
     gen.stop()
     res = uac.wait()
     total.stop()
+    switches = machine.context_switches(target.pids()) - cs0
     udp1 = machine.udp_counters()
     # The callee ends by itself after `calls` calls; calls the caller gave up on may keep it.
     deadline = time.monotonic() + 3
@@ -74,6 +76,7 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
         "target_cpu_s": total.cpu,
         "target_cpu_us_per_call": (total.cpu * 1e6 / res.succeeded) if res.succeeded else None,
         "target_load": busy.load, "sipp_load": gen.load,
+        "target_switches_per_call": (switches / float(res.succeeded)) if res.succeeded else None,
         "udp_rcvbuf_errors": udp1["RcvbufErrors"] - udp0["RcvbufErrors"],
         "work_dir": res.work_dir,
     }

@@ -12,7 +12,12 @@ namespace zvon {
 
 class Channel;
 
+// Not an aggregate on purpose: GCC 12 mis-destroys aggregate temporaries created inside a
+// co_await expression (`co_await play_file(ch, f, PlaybackOptions{"#"})`), so the options
+// are built through constructors.
 struct PlaybackOptions {
+  PlaybackOptions() = default;
+  explicit PlaybackOptions(std::string interrupt) : interrupt_digits(std::move(interrupt)) {}
   // Stop early when the caller presses one of these digits (the digit stays in
   // Channel::pending_digits()). Empty: not interruptible.
   std::string interrupt_digits;

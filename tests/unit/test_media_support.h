@@ -1,0 +1,157 @@
+// Helpers for the media tests: G.711 codecs over the core's tables, a "phone" that is a plain
+// UDP socket on 127.0.0.1, RTP packet building, and a Goertzel tone detector.
+#pragma once
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <optional>
+#include <span>
+#include <stdexcept>
+#include <vector>
+
+#include "zvon/codec.h"
+#include "zvon/g711.h"
+#include "zvon/module.h"
+
+namespace zvon::test {
+
+// PCMU/PCMA as codec_g711 registers them, for sessions in tests that load no modules.
+class TestG711 final : public Codec {
+ public:
+  explicit TestG711(bool ulaw) : ulaw_(ulaw) {}
+  std::string_view name() const override { return ulaw_ ? "PCMU" : "PCMA"; }
+  int static_payload_type() const override { return ulaw_ ? 0 : 8; }
+  int clock_rate() const override { return 8000; }
+  std::unique_ptr<CodecEncoder> make_encoder() const override {
+    struct E : CodecEncoder {
+      bool u;
+      explicit E(bool u) : u(u) {}
+      size_t encode(std::span<const int16_t> in, std::span<uint8_t> out) override {
+        return u ? g711::encode_ulaw(in, out) : g711::encode_alaw(in, out);
+      }
+    };
+    return std::make_unique<E>(ulaw_);
+  }
+  std::unique_ptr<CodecDecoder> make_decoder() const override {
+    struct D : CodecDecoder {
+      bool u;
+      explicit D(bool u) : u(u) {}
+      size_t decode(std::span<const uint8_t> in, std::span<int16_t> out) override {
+        return u ? g711::decode_ulaw(in, out) : g711::decode_alaw(in, out);
+      }
+    };
+    return std::make_unique<D>(ulaw_);
+  }
+
+ private:
+  bool ulaw_;
+};
+
+inline Pinned<Codec> pin(Codec& c) { return Pinned<Codec>(&c, ModuleUse{}); }
+
+struct RtpFields {
+  int pt = 0;
+  bool marker = false;
+  uint16_t seq = 0;
+  uint32_t ts = 0;
+  uint32_t ssrc = 0;
+};
+
+inline std::vector<uint8_t> make_rtp(const RtpFields& f, std::span<const uint8_t> payload) {
+  std::vector<uint8_t> p(12);
+  p[0] = 0x80;
+  p[1] = uint8_t((f.marker ? 0x80 : 0) | f.pt);
+  p[2] = uint8_t(f.seq >> 8);
+  p[3] = uint8_t(f.seq);
+  for (int i = 0; i < 4; ++i) p[4 + i] = uint8_t(f.ts >> (24 - 8 * i));
+  for (int i = 0; i < 4; ++i) p[8 + i] = uint8_t(f.ssrc >> (24 - 8 * i));
+  p.insert(p.end(), payload.begin(), payload.end());
+  return p;
+}
+
+// A UDP socket on 127.0.0.1 standing in for a phone's RTP port.
+class UdpPhone {
+ public:
+  UdpPhone() {
+    fd_ = ::socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd_ < 0) throw std::runtime_error("socket");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("bind");
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    ::fcntl(fd_, F_SETFL, O_NONBLOCK);
+  }
+  ~UdpPhone() { ::close(fd_); }
+  UdpPhone(const UdpPhone&) = delete;
+  UdpPhone& operator=(const UdpPhone&) = delete;
+
+  uint16_t port() const { return port_; }
+
+  void send_to(uint16_t port, std::span<const uint8_t> data) const {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    ::sendto(fd_, data.data(), data.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  }
+
+  struct Datagram {
+    std::vector<uint8_t> data;
+    uint16_t from_port = 0;
+  };
+  // One datagram if any arrives within `wait`.
+  std::optional<Datagram> receive(std::chrono::milliseconds wait = std::chrono::milliseconds(0)) const {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, int(wait.count())) <= 0) return std::nullopt;
+    Datagram d;
+    d.data.resize(2048);
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    ssize_t n = ::recvfrom(fd_, d.data.data(), d.data.size(), 0, reinterpret_cast<sockaddr*>(&from), &len);
+    if (n < 0) return std::nullopt;
+    d.data.resize(size_t(n));
+    d.from_port = ntohs(from.sin_port);
+    return d;
+  }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+};
+
+inline std::vector<int16_t> sine(double freq, int rate, size_t n, double amplitude = 0.5) {
+  std::vector<int16_t> s(n);
+  for (size_t i = 0; i < n; ++i)
+    s[i] = int16_t(std::lround(amplitude * 32767 * std::sin(2 * std::numbers::pi * freq * double(i) / rate)));
+  return s;
+}
+
+// Power of `freq` in `x` relative to the signal's total power (1.0: a pure tone at freq).
+inline double tone_fraction(std::span<const int16_t> x, double freq, int rate) {
+  if (x.empty()) return 0;
+  const double w = 2 * std::numbers::pi * freq / rate;
+  const double coeff = 2 * std::cos(w);
+  double s1 = 0, s2 = 0, energy = 0;
+  for (int16_t v : x) {
+    double s0 = v + coeff * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+    energy += double(v) * v;
+  }
+  double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;  // |X(freq)|^2
+  if (energy == 0) return 0;
+  return 2 * power / (double(x.size()) * energy);
+}
+
+}  // namespace zvon::test

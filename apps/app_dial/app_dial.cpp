@@ -80,6 +80,18 @@ Outcome outcome_of(const Leg& leg) {
   }
 }
 
+// DialBegin / DialEnd on the event bus: they link the outgoing legs to the caller's call
+// (the CDR writer's linked id) and say how the dial ended.
+void publish_dial(Channel& caller, std::string type, const Channel* peer, std::string_view extra_key,
+                  std::string_view extra_value) {
+  Event e;
+  e.type = std::move(type);
+  e.add("channel", caller.name()).add("uniqueid", caller.unique_id());
+  if (peer) e.add("peer_channel", peer->name()).add("peer_uniqueid", peer->unique_id());
+  if (!extra_key.empty()) e.add(std::string(extra_key), std::string(extra_value));
+  caller.core().events().publish(std::move(e));
+}
+
 class Dial final : public Application {
  public:
   explicit Dial(Core& core) : core_(core) {}
@@ -96,6 +108,7 @@ class Dial final : public Application {
       uint64_t now = caller.loop().now_ms();
       caller.set_var("DIALEDTIME", std::to_string((now - started) / 1000));
       caller.set_var("ANSWEREDTIME", std::to_string(answered ? (now - answered) / 1000 : 0));
+      publish_dial(caller, "DialEnd", nullptr, "dialstatus", caller.var("DIALSTATUS").value_or(""));
     };
     caller.set_var("DIALSTATUS", "");
 
@@ -190,6 +203,7 @@ class Dial final : public Application {
         if (leg.channel && leg.channel.get() != winner && !leg.channel->hung_up())
           leg.channel->hangup(HangupCause::Normal);
       caller.set_var("DIALSTATUS", "ANSWER");
+      publish_dial(caller, "DialAnswer", winner, "", "");
       legs.release_cause = HangupCause::Normal;
       caller.answer();
       log(LogLevel::Verbose, kLog, caller.name(), ": ", winner->name(), " answered");
@@ -247,7 +261,10 @@ class Dial final : public Application {
         leg.failure = HangupCause::Unknown;
       }
       legs.legs.push_back(std::move(leg));
-      if (legs.legs.back().channel) legs.watch(legs.legs.back());
+      if (legs.legs.back().channel) {
+        legs.watch(legs.legs.back());
+        publish_dial(caller, "DialBegin", legs.legs.back().channel.get(), "destination", dest);
+      }
     }
   }
 

@@ -111,9 +111,14 @@ void Channel::publish(std::string_view type) {
   Event e;
   e.type = std::string(type);
   e.add("channel", name_).add("uniqueid", unique_id_).add("state", std::string(to_string(state_)));
+  e.add("direction", direction_ == Direction::Inbound ? "in" : "out");
   if (type == "ChannelHangup" || type == "ChannelDestroyed")
-    e.add("cause", std::to_string(int(cause_))).add("cause_text", std::string(to_string(cause_)));
+    e.add("cause", std::to_string(int(cause_))).add("cause_text", std::string(to_string(cause_)))
+        .add("hungup_by", remote_hangup_ ? "remote" : "local");  // CDRs: which side hung up
   if (!caller_.number.empty()) e.add("caller", caller_.number);
+  if (!caller_.name.empty()) e.add("caller_name", caller_.name);
+  if (!dialed_.empty()) e.add("dialed", dialed_);
+  if (!location_.context.empty()) e.add("context", location_.context);
   core_.events().publish(std::move(e));
 }
 

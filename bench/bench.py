@@ -20,7 +20,7 @@ sys.path.insert(0, HERE)
 
 from zvonbench import machine, media_calls, profile, registration, report, setup_rate  # noqa: E402
 from zvonbench.context import Context  # noqa: E402
-from zvonbench.targets import Kamailio, TargetError, Zvon  # noqa: E402
+from zvonbench.targets import Kamailio, Running, TargetError, Zvon  # noqa: E402
 
 
 def commit():
@@ -51,12 +51,21 @@ def wait_quiet(ctx, limit, seconds):
 
 
 def with_target(ctx, make, fn):
-    t = make()
-    t.start()
+    """Runs fn(target) on a freshly started target, stopped afterwards."""
+    running = Running(make).start()
     try:
-        return fn(t)
+        return fn(running.target)
     finally:
-        t.stop()
+        running.stop()
+
+
+def with_running(ctx, make, fn):
+    """Runs fn(running): a started target the scenario may restart."""
+    running = Running(make).start()
+    try:
+        return fn(running)
+    finally:
+        running.stop()
 
 
 def main():
@@ -129,9 +138,9 @@ def main():
             if key not in targets:
                 continue
             if "setup" in only:
-                results[key]["setup"] = with_target(ctx, make, lambda t: setup_rate.run(ctx, t))
+                results[key]["setup"] = with_running(ctx, make, lambda r: setup_rate.run(ctx, r))
             if "register" in only:
-                results[key]["register"] = with_target(ctx, make, lambda t: registration.run(ctx, t))
+                results[key]["register"] = with_running(ctx, make, lambda r: registration.run(ctx, r))
         if "media" in only and "zvon" in targets:
             # The stock-sized configuration (no registration users): idle RSS is the daemon's.
             results["zvon"]["media"] = with_target(

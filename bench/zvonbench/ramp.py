@@ -5,8 +5,9 @@ one narrows the answer. Every step is bounded by the caller."""
 import math
 
 
-def ramp(ladder, run_step, log, refine=True):
-    """run_step(rate) -> dict with at least "clean" (bool) and "why" (str when not clean).
+def ramp(ladder, run_step, log, after_unclean, refine=True):
+    """run_step(rate) -> dict with at least "clean" (bool) and "why" (str when not clean);
+    after_unclean() runs after a step that was not clean (a fresh target).
     Returns (highest clean step or None, all steps in the order run)."""
     steps = []
     best = None
@@ -19,6 +20,7 @@ def ramp(ladder, run_step, log, refine=True):
             best = step
         else:
             first_bad = step
+            after_unclean()
             break
     if refine and best is not None and first_bad is not None:
         mid = int(round(math.sqrt(best["rate"] * first_bad["rate"]) / 50.0) * 50)
@@ -28,4 +30,6 @@ def ramp(ladder, run_step, log, refine=True):
             log("  %6d/s  %s" % (mid, "clean" if step["clean"] else "NOT clean: " + step["why"]))
             if step["clean"]:
                 best = step
+            else:
+                after_unclean()
     return best, steps

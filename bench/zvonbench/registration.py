@@ -81,8 +81,9 @@ def register_step(ctx, target, rate, seconds, tag, first_index):
     return step
 
 
-def run(ctx, target):
+def run(ctx, running):
     p = ctx.profile
+    target = running.target
     ctx.log("%s: registration rate with digest auth over %d distinct users (%.0f s steps)"
             % (target.name, p.users, p.register_step_s))
     state = {"n": 0, "index": 0}
@@ -90,10 +91,10 @@ def run(ctx, target):
     def step(rate):
         state["n"] += 1
         time.sleep(1.0)
-        s = register_step(ctx, target, rate, p.register_step_s,
+        s = register_step(ctx, running.target, rate, p.register_step_s,
                           "r%02d-%d" % (state["n"], rate), state["index"])
         state["index"] = s["next_index"]
         return s
 
-    best, steps = ramp(p.register_ladder, step, ctx.log)
+    best, steps = ramp(p.register_ladder, step, ctx.log, running.restart)
     return {"steps": steps, "max_clean_rate": best["rate"] if best else None, "best": best}

@@ -77,7 +77,7 @@ def media_table(results):
     if not m:
         return []
     out = ["| Calls with G.711 both ways (zvon) | failed | zvon CPU, % of one core | RSS per call (KiB) "
-           "| loss at zvon's sockets | drops at the echo (generator) | CPU per packet relayed (us) "
+           "| loss at zvon's sockets | UDP datagrams/s on the machine (expected) | CPU per packet relayed (us) "
            "| sipp CPU, % of one core |",
            "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in m["steps"]:
@@ -86,7 +86,8 @@ def media_table(results):
             _n(s["calls"]), _n(s.get("failed")), _n(s.get("target_cpu_pct"), 1),
             _n(s.get("rss_per_call_kib"), 1),
             "-" if loss is None else "%.3f%%" % (100 * loss),
-            _n(s.get("echo_socket_drops")), _n(s.get("cpu_us_per_packet"), 2),
+            "%s (%s)" % (_n(s.get("machine_udp_out_pps")), _n(s.get("expected_pps_through_zvon"))),
+            _n(s.get("cpu_us_per_packet"), 2),
             _n(s.get("sipp_cpu_pct"), 1)))
     out.append("")
     out.append("Idle zvon (no calls, 2 endpoints, all modules loaded): RSS %s MiB (target <= 30 MiB; "

@@ -114,8 +114,9 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
     return step
 
 
-def run(ctx, target):
+def run(ctx, running):
     p = ctx.profile
+    target = running.target
     ctx.log("%s: call setup rate (hold %d ms, %.0f s steps, %d steps at most)"
             % (target.name, p.hold_ms, p.setup_step_s, len(p.setup_ladder) + 1))
     counter = [0]
@@ -123,16 +124,17 @@ def run(ctx, target):
     def step(rate):
         counter[0] += 1
         time.sleep(1.0)  # let the previous step's transactions and legs drain
-        return call_step(ctx, target, rate, p.setup_step_s, "r%02d-%d" % (counter[0], rate))
+        return call_step(ctx, running.target, rate, p.setup_step_s,
+                         "r%02d-%d" % (counter[0], rate))
 
-    best, steps = ramp(p.setup_ladder, step, ctx.log)
+    best, steps = ramp(p.setup_ladder, step, ctx.log, running.restart)
     result = {"steps": steps, "max_clean_rate": best["rate"] if best else None, "best": best}
     if best:
         half = max(10, best["rate"] // 2)
         time.sleep(1.0)
         ctx.log("%s: post-dial delay and CPU per call at %d calls/s (half), tcpdump on"
                 % (target.name, half))
-        h = call_step(ctx, target, half, p.pdd_s, "half-%d" % half, capture=True)
+        h = call_step(ctx, running.target, half, p.pdd_s, "half-%d" % half, capture=True)
         result["half"] = h
         ctx.log("  pdd p50 %s ms, p99 %s ms; %s us CPU per call; %s"
                 % (_f(h.get("pdd_p50_ms")), _f(h.get("pdd_p99_ms")),

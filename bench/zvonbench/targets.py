@@ -252,3 +252,29 @@ class Kamailio:
         if getattr(self, "log", None):
             self.log.close()
         return status
+
+
+class Running:
+    """A target that a scenario may restart: after an overloaded step, a fresh process, so
+    what the overload left behind (transactions retransmitting for up to 32 s, half-set-up
+    legs) does not weigh on the next step."""
+
+    def __init__(self, make):
+        self.make = make
+        self.target = None
+        self.restarts = 0
+
+    def start(self):
+        self.target = self.make()
+        self.target.start()
+        return self
+
+    def restart(self):
+        self.target.stop()
+        time.sleep(0.5)
+        self.restarts += 1
+        return self.start()
+
+    def stop(self):
+        if self.target is not None:
+            self.target.stop()

@@ -222,6 +222,19 @@ TEST_CASE("dialplan flow: the caller hanging up ends the run at once", "[dialpla
   CHECK(f.engine().running() == 0);
 }
 
+TEST_CASE("dialplan flow: a loop without waits does not block its loop; hang-up ends it", "[dialplan][flow]") {
+  DialplanFixture f("[test]\nexten => 100,1,Goto(1)\n");
+  auto ch = f.make_channel();
+  f.start(ch, "test", "100");
+  // These run on the same loop as the endless Goto: they are served between its turns.
+  int location = 0;
+  f.on_loop([&] { location = ch->location().priority; });
+  CHECK(location == 1);
+  f.on_loop([&] { ch->on_hangup(HangupCause::Normal); });
+  REQUIRE(f.wait_finished(ch, 2s));
+  CHECK(f.engine().running() == 0);
+}
+
 TEST_CASE("dialplan reload: running calls keep their dialplan; errors keep the old one", "[dialplan][flow]") {
   DialplanFixture f("[test]\nexten => 100,1,Wait(0.3)\n same => n,Record(v1)\n");
   auto first = f.make_channel("first");

@@ -11,6 +11,7 @@ namespace zvon {
 namespace {
 
 constexpr std::string_view kLog = "dialplan";
+constexpr unsigned kStepsPerTurn = 64;
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -254,7 +255,11 @@ Task<> DialplanEngineImpl::steps(Channel& ch, std::shared_ptr<const CompiledDial
   // jump to another extension takes the dialplan that is current by then.
   DialplanLocation& at = ch.location();
   const CompiledExtension* ext = plan->match(at.context, at.exten);
-  for (;;) {
+  for (unsigned step = 1;; ++step) {
+    // A dialplan that loops without waiting (`same => n,Goto(1)`) must not starve the other
+    // calls of this loop: give the loop a turn now and then. 1 ms, not 0: libuv runs a
+    // 0 ms timer started from a timer callback in the same pass, which would not yield.
+    if (step % kStepsPerTurn == 0) co_await ch.wait(std::chrono::milliseconds(1));
     if (ch.hung_up()) co_return;
     const CompiledPriority* p = ext ? ext->priority(at.priority) : nullptr;
     if (!p) {

@@ -10,7 +10,10 @@ namespace zvon::pg {
 
 namespace {
 
+// Under the same advisory lock as the migrations: two modules (or two zvons) connecting at once
+// would otherwise race in CREATE TABLE IF NOT EXISTS, which is not safe against itself.
 const char* const kBootstrap =
+    "SELECT pg_advisory_xact_lock(7314159);"
     "CREATE TABLE IF NOT EXISTS zvon_schema_migrations ("
     " version integer PRIMARY KEY, name text NOT NULL,"
     " applied_at timestamptz NOT NULL DEFAULT now())";

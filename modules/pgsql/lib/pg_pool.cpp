@@ -1,6 +1,7 @@
 #include "pg_pool.h"
 
 #include <algorithm>
+#include <set>
 
 #include "zvon/log.h"
 
@@ -49,6 +50,8 @@ struct Pool::Conn {
   ResultPtr last_result;
   std::string result_error;
   ConnectionStatus status;
+  std::set<std::string> prepared_here;  // statements prepared lazily on this connection
+  bool preparing_for_query = false;
 
   Loop& loop() { return pool.loop_; }
 
@@ -71,6 +74,8 @@ struct Pool::Conn {
 
   // Stops watching and closes the connection.
   void drop() {
+    prepared_here.clear();
+    preparing_for_query = false;
     poll.close();
     poll = UvHandle<uv_poll_t>();
     polled_fd = -1;
@@ -228,6 +233,15 @@ struct Pool::Conn {
       prepare_next();
       return;
     }
+    if (preparing_for_query) {
+      preparing_for_query = false;
+      if (err.empty()) {
+        prepared_here.insert(current.prepared);
+        send_current();
+        return;
+      }
+      err = cat("cannot prepare statement ", current.prepared, ": ", err);
+    }
     Query q = std::move(current);
     current = Query{};
     state = State::Ready;
@@ -251,6 +265,21 @@ struct Pool::Conn {
     current = std::move(q);
     state = State::Busy;
     status.state = "busy";
+    if (!current.prepared.empty() && !current.sql.empty() && !prepared_here.count(current.prepared)) {
+      preparing_for_query = true;
+      if (!PQsendPrepare(conn.get(), current.prepared.c_str(), current.sql.c_str(), 0, nullptr)) {
+        fail(error_text(nullptr, conn.get()));
+        return;
+      }
+      flush_after_send();
+      return;
+    }
+    send_current();
+  }
+
+  void send_current() {
+    last_result.reset();
+    result_error.clear();
     std::vector<const char*> values;
     values.reserve(current.params.size());
     for (auto& p : current.params) values.push_back(p.c_str());

@@ -33,8 +33,10 @@ struct PreparedStatement {
 };
 
 struct Query {
-  // Either a prepared statement's name (with params), or SQL text: with params it is one
-  // statement, without it may be several separated by ';' (run as one implicit transaction).
+  // With `prepared`: the statement's name; each connection prepares `sql` under that name
+  // the first time it runs it (so statements may name tables a migration creates later).
+  // Without: SQL text, one statement with params, or several separated by ';' without
+  // (run as one implicit transaction).
   std::string prepared;
   std::string sql;
   std::vector<std::string> params;

@@ -1,0 +1,290 @@
+#include "cdr_writer.h"
+
+#include "migrations.h"
+#include "zvon/log.h"
+
+namespace zvon::cdr {
+
+namespace {
+
+constexpr std::string_view kLog = "cdr";
+constexpr size_t kShown = 200;
+constexpr uint64_t kFlushDelayMs = 50;
+constexpr uint64_t kReplayRetryMs = 1000;
+
+const char* const kWriteStatement = "zvon_cdr_write";
+const char* const kWriteSql =
+    "WITH c AS (INSERT INTO cdr (id, linkedid, tenant, caller, caller_name, callee, dialed, context,"
+    " channel, dstchannel, start_time, answer_time, end_time, duration, billsec, disposition,"
+    " hangup_cause, hangup_cause_text, hangup_side, dial_status, recording)"
+    " SELECT id, linkedid, tenant, caller, caller_name, callee, dialed, context, channel, dstchannel,"
+    " start_time, answer_time, end_time, duration, billsec, disposition, hangup_cause,"
+    " hangup_cause_text, hangup_side, dial_status, recording"
+    " FROM jsonb_populate_recordset(NULL::cdr, $1::jsonb) ON CONFLICT (id) DO NOTHING RETURNING 1),"
+    " e AS (INSERT INTO events (id, time, type, uniqueid, linkedid, tenant, channel, fields)"
+    " SELECT id, time, type, uniqueid, linkedid, tenant, channel, fields"
+    " FROM jsonb_populate_recordset(NULL::events, $2::jsonb) ON CONFLICT (id) DO NOTHING RETURNING 1)"
+    " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM e)";
+
+// The statement's two parameters from journal-style lines.
+std::pair<std::string, std::string> json_arrays(const std::vector<std::string>& lines, size_t from,
+                                                size_t to, size_t* cdrs) {
+  std::string c = "[", e = "[";
+  for (size_t i = from; i < to; ++i) {
+    const std::string& l = lines[i];
+    std::string& out = l[0] == 'C' ? c : e;
+    if (l[0] == 'C' && cdrs) ++*cdrs;
+    if (out.size() > 1) out += ',';
+    out.append(l, 2, l.size() - 2);
+  }
+  return {c + "]", e + "]"};
+}
+
+}  // namespace
+
+CdrWriter::CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch,
+                     std::filesystem::path journal_dir, std::string no_db_reason)
+    : core_(core),
+      loop_(core.loops().core()),
+      pool_(std::move(pool)),
+      batch_(batch),
+      no_db_reason_(std::move(no_db_reason)),
+      journal_(std::make_unique<Journal>(loop_, std::move(journal_dir))),
+      alive_(std::make_shared<bool>(true)) {
+  counters_.journal = journal_->path().string();
+  backlog_ = journal_->had_backlog();
+  if (backlog_)
+    log(LogLevel::Notice, kLog, "the journal ", journal_->path().string(),
+        " holds records from before; they go to the database when it is reachable");
+  uv_timer_init(loop_.uv(), timer_.get());
+  timer_.mark_open();
+  timer_.get()->data = this;
+  uv_timer_init(loop_.uv(), retry_timer_.get());
+  retry_timer_.mark_open();
+  retry_timer_.get()->data = this;
+  if (!pool_) return;
+  std::weak_ptr<bool> alive = alive_;
+  pool_->on_up([this, alive] {
+    pg::migrate(*pool_, [this, alive](Result<std::vector<int>> r) {
+      if (alive.expired()) return;
+      if (!r) {
+        note_error(r.message());
+        return;
+      }
+      schema_ready_ = true;
+      kick_replay();
+      flush();
+    });
+  });
+  pool_->on_down([this](const std::string& why) {
+    schema_ready_ = false;
+    note_error(why);
+  });
+  pool_->start();
+}
+
+CdrWriter::~CdrWriter() {
+  // What is in memory, or in the air, goes to disk: a record whose insert may have committed
+  // is journaled too, and the primary key drops the copy at replay.
+  std::vector<Item> rest = std::move(inflight_);
+  for (auto& i : pending_) rest.push_back(std::move(i));
+  pending_.clear();
+  if (!rest.empty()) {
+    std::string lines;
+    for (auto& i : rest) lines += i.line;
+    journal_->append(std::move(lines), nullptr);
+  }
+  *alive_ = false;
+  pool_.reset();
+  journal_.reset();  // waits for the queued writes
+}
+
+bool CdrWriter::live() const { return pool_ && schema_ready_ && pool_->up() && !backlog_ && !replaying_; }
+
+void CdrWriter::add(FinishedCall call) {
+  counters_.cdrs++;
+  counters_.events += call.events.size();
+  pending_.push_back({"C " + to_json(call.cdr) + "\n", call.cdr.id});
+  for (auto& ev : call.events) pending_.push_back({"E " + to_json(ev) + "\n", {}});
+  log(LogLevel::Verbose, kLog, "call ", call.cdr.id, " ", call.cdr.channel, " -> ", call.cdr.callee, ": ",
+      call.cdr.disposition, ", ", call.cdr.duration, " s");
+  shown_.push_back({std::move(call.cdr), "pending"});
+  while (shown_.size() > kShown) shown_.pop_front();
+  schedule_flush();
+}
+
+void CdrWriter::schedule_flush() {
+  if (flush_scheduled_) return;
+  flush_scheduled_ = true;
+  uv_timer_start(timer_.get(), [](uv_timer_t* t) {
+    auto* w = static_cast<CdrWriter*>(t->data);
+    w->flush_scheduled_ = false;
+    w->flush();
+  }, kFlushDelayMs, 0);
+}
+
+void CdrWriter::mark(const std::vector<Item>& items, std::string_view where) {
+  for (auto& i : items) {
+    if (i.cdr_id.empty()) continue;
+    for (auto it = shown_.rbegin(); it != shown_.rend(); ++it)
+      if (it->cdr.id == i.cdr_id) {
+        it->stored = std::string(where);
+        break;
+      }
+  }
+}
+
+void CdrWriter::note_error(const std::string& e) { counters_.last_error = e; }
+
+void CdrWriter::flush() {
+  if (pending_.empty()) return;
+  if (!live()) {
+    if (!inflight_.empty() && pool_ && pool_->up()) return;  // its outcome decides
+    to_journal(std::move(pending_));
+    pending_.clear();
+    return;
+  }
+  if (!inflight_.empty()) return;
+  // A batch: up to batch_ CDRs with their events.
+  size_t n = 0, cdrs = 0;
+  while (n < pending_.size()) {
+    if (!pending_[n].cdr_id.empty()) {
+      if (cdrs == batch_) break;
+      ++cdrs;
+    }
+    ++n;
+  }
+  inflight_.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + long(n)));
+  pending_.erase(pending_.begin(), pending_.begin() + long(n));
+  std::vector<std::string> lines;
+  for (auto& i : inflight_) lines.push_back(i.line.substr(0, i.line.size() - 1));
+  auto [c, e] = json_arrays(lines, 0, lines.size(), nullptr);
+  std::weak_ptr<bool> alive = alive_;
+  pg::Query q{kWriteStatement, kWriteSql, {std::move(c), std::move(e)}, nullptr};
+  q.done = [this, alive, cdrs](Result<pg::ResultPtr> r) {
+    if (alive.expired()) return;
+    std::vector<Item> batch = std::move(inflight_);
+    inflight_.clear();
+    if (r) {
+      counters_.written += cdrs;
+      mark(batch, "database");
+    } else {
+      log(LogLevel::Warning, kLog, "writing ", cdrs, " CDRs failed (", r.message(), "); they go to the journal");
+      note_error(r.message());
+      to_journal(std::move(batch));
+    }
+    flush();
+  };
+  if (!pool_->submit(std::move(q))) {
+    to_journal(std::move(inflight_));
+    inflight_.clear();
+    flush();
+  }
+}
+
+void CdrWriter::to_journal(std::vector<Item> items) {
+  if (items.empty()) return;
+  if (!backlog_)
+    log(LogLevel::Notice, kLog, "the database is not reachable",
+        pool_ ? "" : cat(" (", no_db_reason_, ")"), ": records go to the journal ", journal_->path().string());
+  backlog_ = true;
+  appended_since_take_ = true;
+  std::string lines;
+  size_t cdrs = 0;
+  for (auto& i : items) {
+    lines += i.line;
+    if (!i.cdr_id.empty()) ++cdrs;
+  }
+  counters_.journaled += cdrs;
+  mark(items, "journal");
+  journal_->append(std::move(lines), nullptr);
+}
+
+void CdrWriter::kick_replay() {
+  if (!pool_ || !schema_ready_ || !pool_->up() || !backlog_ || replaying_) return;
+  replaying_ = true;
+  appended_since_take_ = false;
+  std::weak_ptr<bool> alive = alive_;
+  journal_->take([this, alive](Result<std::string> content) {
+    if (alive.expired()) return;
+    if (!content) {
+      replaying_ = false;
+      note_error(content.message());
+      return;
+    }
+    std::vector<std::string> lines;
+    size_t start = 0;
+    size_t cdrs = 0;
+    while (start < content->size()) {
+      size_t end = content->find('\n', start);
+      if (end == std::string::npos) break;
+      std::string l = content->substr(start, end - start);
+      start = end + 1;
+      // Anything else is not ours (or damaged): skipped, not fatal.
+      if (l.size() > 3 && (l[0] == 'C' || l[0] == 'E') && l[1] == ' ' && l[2] == '{' && l.back() == '}') {
+        if (l[0] == 'C') ++cdrs;
+        lines.push_back(std::move(l));
+      }
+    }
+    log(LogLevel::Notice, kLog, "replaying the journal: ", cdrs, " CDRs and ", lines.size() - cdrs, " events");
+    replay(std::move(lines), 0, cdrs);
+  });
+}
+
+void CdrWriter::replay(std::vector<std::string> lines, size_t from, size_t total_cdrs) {
+  std::weak_ptr<bool> alive = alive_;
+  if (from >= lines.size()) {
+    journal_->remove_taken([this, alive, total_cdrs](Result<void> r) {
+      if (alive.expired()) return;
+      replaying_ = false;
+      if (!r) {
+        note_error(r.message());
+        return;
+      }
+      counters_.replayed += total_cdrs;
+      log(LogLevel::Notice, kLog, "the journal is in the database (", total_cdrs, " CDRs)");
+      if (!appended_since_take_) backlog_ = false;
+      else kick_replay();
+      flush();
+    });
+    return;
+  }
+  size_t to = std::min(lines.size(), from + std::max<size_t>(batch_, 1) * 4);
+  size_t cdrs = 0;
+  auto [c, e] = json_arrays(lines, from, to, &cdrs);
+  auto shared = std::make_shared<std::vector<std::string>>(std::move(lines));
+  pg::Query q{kWriteStatement, kWriteSql, {std::move(c), std::move(e)}, nullptr};
+  q.done = [this, alive, shared, to, total_cdrs](Result<pg::ResultPtr> r) {
+    if (alive.expired()) return;
+    if (!r) {
+      // The moved-aside file stays; the next replay starts over (duplicates are ignored).
+      replaying_ = false;
+      note_error(r.message());
+      log(LogLevel::Warning, kLog, "journal replay stopped: ", r.message());
+      uv_timer_start(retry_timer_.get(), [](uv_timer_t* t) { static_cast<CdrWriter*>(t->data)->kick_replay(); },
+                     kReplayRetryMs, 0);
+      return;
+    }
+    replay(std::move(*shared), to, total_cdrs);
+  };
+  if (!pool_->submit(std::move(q))) replaying_ = false;
+}
+
+WriterStatus CdrWriter::status() const {
+  WriterStatus s = counters_;
+  s.pending = pending_.size() + inflight_.size();
+  s.backlog = backlog_;
+  if (!pool_) s.mode = "journal (no database: " + no_db_reason_ + ")";
+  else if (replaying_) s.mode = "replaying the journal";
+  else if (live()) s.mode = "database";
+  else s.mode = "journal";
+  return s;
+}
+
+std::vector<ShownCdr> CdrWriter::last(size_t n) const {
+  std::vector<ShownCdr> out;
+  for (auto it = shown_.rbegin(); it != shown_.rend() && out.size() < n; ++it) out.push_back(*it);
+  return out;
+}
+
+}  // namespace zvon::cdr

@@ -37,6 +37,7 @@ class ChanSip final : public Module {
   }
 
   Result<void> start() {
+    shared_.store = std::make_unique<RegistrationStore>(shared_.core, shared_.registrar);
     shared_.agent = std::make_unique<SipAgent>(shared_);
     SipAgent* agent = shared_.agent.get();
     SofiaThread::Hooks hooks;

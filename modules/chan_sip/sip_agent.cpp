@@ -329,6 +329,7 @@ void SipAgent::handle_register(nua_handle_s* nh, const sip_s* sip) {
     if (header_expires != 0 || first->m_next) return answer(400, "Bad Request");
     for (auto& b : s_.registrar.bindings(ep->name, steady_now)) publish(b.contact, 0, "Removed");
     s_.registrar.remove_all(ep->name);
+    if (s_.store) s_.store->removed_all(ep->name);
     log(LogLevel::Verbose, kSource, "endpoint ", ep->name, " unregistered every contact");
   }
   for (const sip_contact_t* m = first; m && m->m_url->url_type != url_any; m = m->m_next) {
@@ -352,7 +353,12 @@ void SipAgent::handle_register(nua_handle_s* nh, const sip_s* sip) {
     b.cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
     b.registered_at = steady_now;
     std::string contact = b.contact;
+    Binding kept = b;
     auto change = s_.registrar.update(std::move(b), expires);
+    if (s_.store && (change == Registrar::Change::Added || change == Registrar::Change::Refreshed))
+      s_.store->saved(kept, expires);
+    else if (s_.store && change == Registrar::Change::Removed)
+      s_.store->removed(ep->name, contact);
     switch (change) {
       case Registrar::Change::Added:
         log(LogLevel::Notice, kSource, "endpoint ", ep->name, " registered at ", contact, " for ", expires, " s");

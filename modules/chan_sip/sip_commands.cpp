@@ -40,6 +40,7 @@ int show_registrations(SipShared& s, CommandOutput& out) {
   for (auto& b : all)
     out.line(pad(b.endpoint, 12) + pad(b.contact, 44) + pad(std::to_string(b.seconds_left(now)) + "s", 9) + b.source);
   out.line(std::to_string(all.size()) + " registrations");
+  if (s.store) out.line("Registrations are " + s.store->status());
   return 0;
 }
 

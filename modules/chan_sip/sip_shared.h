@@ -9,6 +9,7 @@
 #include "digest_auth.h"
 #include "leg_router.h"
 #include "registrar.h"
+#include "registration_store.h"
 #include "sip_agent.h"
 #include "sip_config.h"
 #include "sofia_thread.h"
@@ -29,6 +30,9 @@ struct SipShared {
   SofiaThread thread;          // post() from any thread
   std::atomic<uint64_t> next_leg_id{1};
   std::unique_ptr<SipAgent> agent;  // its public commands: any thread
+  // Made on the core loop before the SIP thread starts, gone after it stopped; its
+  // saved()/removed() any thread.
+  std::unique_ptr<RegistrationStore> store;
 
   uint64_t new_leg_id() { return next_leg_id.fetch_add(1, std::memory_order_relaxed); }
 };

@@ -26,6 +26,16 @@ std::string error_text(const PGresult* r, PGconn* c) {
   return s;
 }
 
+namespace {
+// libpq prints server notices ("relation ... already exists, skipping" from an idempotent
+// migration) on stderr by default, where they would land in the operator's console.
+void notice_to_log(void*, const char* message) {
+  std::string m = message ? message : "";
+  while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  log(LogLevel::Debug, "pgsql", "server notice: ", m);
+}
+}  // namespace
+
 struct Pool::Conn {
   enum class State { Down, Connecting, Preparing, Ready, Busy };
 
@@ -119,6 +129,7 @@ struct Pool::Conn {
       return;
     }
     PQsetnonblocking(conn.get(), 1);
+    PQsetNoticeProcessor(conn.get(), notice_to_log, nullptr);
     arm_timer(pool.options_.connect_timeout, [](uv_timer_t* t) {
       auto* c = static_cast<Conn*>(t->data);
       if (c->state == State::Connecting || c->state == State::Preparing)
@@ -413,6 +424,7 @@ Result<BlockingConnection> BlockingConnection::open(const std::string& conninfo)
   if (!b.conn_) return make_error("out of memory connecting to PostgreSQL");
   if (PQstatus(b.conn_.get()) != CONNECTION_OK)
     return make_error(cat("cannot connect to PostgreSQL: ", error_text(nullptr, b.conn_.get())));
+  PQsetNoticeProcessor(b.conn_.get(), notice_to_log, nullptr);
   return b;
 }
 

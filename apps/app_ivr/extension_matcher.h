@@ -17,10 +17,11 @@ inline constexpr std::string_view kDtmfSymbols = "0123456789*#ABCD";
 using ExtensionExists = std::function<bool(std::string_view exten)>;
 
 // How far past the dialed digits we look for a longer extension: `1` waits for more when
-// an extension of up to three more digits (`_1XX`, `1234`) could still come. The dialplan
-// runtime offers only exists(), so we ask it about each continuation (at most 12 + 144 +
-// 1728 questions, answered in microseconds, once per key press).
-inline constexpr size_t kLookAhead = 3;
+// an extension of up to two more keys (`_1X`, `_1XX`, `123`) could still come. The dialplan
+// runtime offers only exists(), so we ask it about each continuation: 12 + 144 questions per
+// key press. Three keys ahead would be 1728 more, about 11 ms of a loop's time per key in a
+// debug build with a thousand extensions: too long to hold up the other calls of the loop.
+inline constexpr size_t kLookAhead = 2;
 
 // True when some extension longer than `dialed` by 1 to `depth` keys exists.
 bool could_extend(std::string_view dialed, const ExtensionExists& exists, size_t depth = kLookAhead);

@@ -2,8 +2,8 @@
 as RFC 4733 events from the caller's RTP socket: 1 reaches sales (a sipp UAS registered as
 101 gets the call), no key goes to the operator default through t after WaitExten's 5 s, an
 unknown key goes to i and back to the menu, and the information menu's Read takes an account
-number whose digits pick the extension the call goes on in. The menu is heard: zvon's RTP
-carries the prompts. Each step is seen in zvon's verbose log ("Executing [exten@context:N]")."""
+number whose digits pick the extension the call goes on in; SayDigits says the caller's
+number. The menu is heard: zvon's RTP carries the prompts. Each step is seen in zvon's verbose log ("Executing [exten@context:N]")."""
 import os
 import re
 import socket
@@ -164,7 +164,7 @@ def test_key_1_during_the_menu_reaches_sales(z):
                    extra_keys={"rtp_port": callee_rtp.getsockname()[1], "info_file": uas_info},
                    work_dir=z.dir)
     check(wait_port_taken(uas_port), "the UAS sipp did not start")
-    call = MenuCall(z, "103", hold_ms=9000)
+    call = MenuCall(z, "103", hold_ms=8000)
     try:
         menu = call.wait_step("s@ivr-main:2", "Background")
         check(call.audio_packets(0.6) >= 10, "the menu prompt is not heard")
@@ -184,7 +184,7 @@ def test_key_1_during_the_menu_reaches_sales(z):
 
 
 def test_unknown_key_goes_to_i_and_back_to_the_menu(z):
-    call = MenuCall(z, "103", hold_ms=7000)
+    call = MenuCall(z, "103", hold_ms=6000)
     try:
         call.wait_step("s@ivr-main:2", "Background")
         call.press("9")
@@ -198,7 +198,7 @@ def test_unknown_key_goes_to_i_and_back_to_the_menu(z):
 
 
 def test_read_takes_an_account_number_that_routes_the_call(z):
-    call = MenuCall(z, "103", hold_ms=12000)
+    call = MenuCall(z, "103", hold_ms=10000)
     try:
         call.wait_step("s@ivr-main:2", "Background")
         call.press("2")
@@ -212,6 +212,23 @@ def test_read_takes_an_account_number_that_routes_the_call(z):
         check(say[3] == "1234", say)
         call.wait_step("1234#@ivr-account:3", "Goto", timeout=15)
         check("cannot say" not in call.log(), "a number prompt is missing:\n" + call.log()[-2000:])
+    finally:
+        call.finish()
+
+
+def test_information_menu_says_the_callers_number(z):
+    call = MenuCall(z, "103", hold_ms=7000)
+    try:
+        call.wait_step("s@ivr-main:2", "Background")
+        call.press("2")
+        call.wait_step("s@ivr-info:1", "Background")
+        call.press("1")
+        say = call.wait_step("1@ivr-info:2", "SayDigits")
+        check(say[3] == "103", "SayDigits says %r, not the caller's number" % say[3])
+        heard = call.audio_packets(1.0)
+        check(heard >= 30, "only %d packets of speech" % heard)
+        call.wait_step("1@ivr-info:3", "Goto", timeout=10)
+        check("cannot say" not in call.log(), "a digit prompt is missing:\n" + call.log()[-2000:])
     finally:
         call.finish()
 
@@ -236,5 +253,6 @@ if __name__ == "__main__":
             test_key_1_during_the_menu_reaches_sales,
             test_unknown_key_goes_to_i_and_back_to_the_menu,
             test_read_takes_an_account_number_that_routes_the_call,
+            test_information_menu_says_the_callers_number,
             test_no_key_goes_to_the_operator_after_5_seconds,
         ], zvon)

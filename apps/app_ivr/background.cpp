@@ -4,29 +4,16 @@
 #include <vector>
 
 #include "extension_matcher.h"
+#include "prompt_list.h"
 #include "zvon/channel.h"
 #include "zvon/log.h"
 #include "zvon/playback.h"
 
 namespace zvon::ivr {
-namespace {
-
-std::vector<std::string> split_files(const std::string& list) {
-  std::vector<std::string> files;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t amp = list.find('&', start);
-    if (amp == std::string::npos) amp = list.size();
-    if (amp > start) files.push_back(list.substr(start, amp - start));
-    start = amp + 1;
-  }
-  return files;
-}
-
-}  // namespace
 
 Task<AppResult> Background::exec(Channel& channel, const AppArgs& args) {
-  const std::vector<std::string> files = args.empty() ? std::vector<std::string>{} : split_files(args[0]);
+  const std::vector<std::string> files =
+      args.empty() ? std::vector<std::string>{} : split_prompts(args[0]);
   bool skip = false, noanswer = false;
   if (args.size() > 1) {
     for (char option : args[1]) {

@@ -8,6 +8,7 @@
 #include "digit_reader.h"
 #include "digit_wait.h"
 #include "extension_matcher.h"
+#include "prompt_list.h"
 #include "zvon/channel.h"
 #include "zvon/log.h"
 #include "zvon/playback.h"
@@ -16,18 +17,6 @@ namespace zvon::ivr {
 namespace {
 
 constexpr std::string_view kLog = "app_ivr";
-
-std::vector<std::string> split_files(const std::string& list) {
-  std::vector<std::string> files;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t amp = list.find('&', start);
-    if (amp == std::string::npos) amp = list.size();
-    if (amp > start) files.push_back(list.substr(start, amp - start));
-    start = amp + 1;
-  }
-  return files;
-}
 
 bool parse_count(const std::string& text, long low, long high, long& out) {
   char* end = nullptr;
@@ -58,7 +47,7 @@ std::string parse(const AppArgs& args, ReadSettings& s) {
   if (args.empty() || !valid_variable_name(args[0]))
     return "the first argument must be a variable name (letters, digits, _)";
   s.variable = args[0];
-  if (args.size() > 1) s.files = split_files(args[1]);
+  if (args.size() > 1) s.files = split_prompts(args[1]);
   if (args.size() > 2 && !args[2].empty() &&
       !parse_count(args[2], 0, long(DigitReader::kMaxDigits), s.max_digits))
     return "maxdigits '" + args[2] + "' must be a number from 0 to 255";
@@ -72,10 +61,14 @@ std::string parse(const AppArgs& args, ReadSettings& s) {
         return "unknown option '" + std::string(1, option) + "' (known: s, n)";
     }
   }
-  if (args.size() > 4 && !args[4].empty() && !parse_count(args[4], 1, 100, s.attempts))
-    return "attempts '" + args[4] + "' must be a number from 1 to 100";
-  if (args.size() > 5 && !args[5].empty() && !parse_seconds(args[5], s.timeout))
-    return "timeout '" + args[5] + "' must be seconds above 0 and at most 86400";
+  // 0 means the default for both, as in Asterisk.
+  if (args.size() > 4 && !args[4].empty()) {
+    if (!parse_count(args[4], 0, 100, s.attempts))
+      return "attempts '" + args[4] + "' must be a number from 0 to 100";
+    if (s.attempts == 0) s.attempts = 1;
+  }
+  if (args.size() > 5 && !args[5].empty() && args[5] != "0" && !parse_seconds(args[5], s.timeout))
+    return "timeout '" + args[5] + "' must be seconds from 0 to 86400";
   if (args.size() > 6) return "too many arguments";
   return {};
 }

@@ -361,7 +361,10 @@ const char* kRead =
     "exten => _X.,1,Note(other,${EXTEN})\n"
     "[bad]\n"
     "exten => s,1,Read(PIN,,300)\n"
-    " same => n,Note(${READSTATUS})\n";
+    " same => n,Note(${READSTATUS})\n"
+    "[zeros]\n"
+    "exten => s,1,Read(PIN,,2,n,0,0)\n"
+    " same => n,Note(${PIN},${READSTATUS})\n";
 }  // namespace
 
 TEST_CASE("ivr: Read's digits drive the routing", "[ivr][read]") {
@@ -414,4 +417,12 @@ TEST_CASE("ivr: Read with bad arguments says ERROR and goes on", "[ivr][read]") 
   auto notes = f.notes(1);
   REQUIRE(!notes.empty());
   CHECK(notes[0] == "ERROR");
+}
+
+TEST_CASE("ivr: Read's attempts and timeout 0 mean the defaults", "[ivr][read]") {
+  MenuFixture f(kRead);
+  f.call("zeros", "42");
+  auto notes = f.notes(1);
+  REQUIRE(!notes.empty());
+  CHECK(notes[0] == "42|OK");
 }

@@ -72,13 +72,11 @@ class MenuCall:
                              + "\n" + self.z.log_text()[-3000:])
 
     def _channel_name(self):
-        m = self.z.wait_log(r"Executing \[700@internal:1\] Goto\(\"(SIP/%s-[0-9a-f]+)\""
-                            % self.caller, timeout=5)
-        check(m, "no Goto into the menu in the log")
-        # The newest one: earlier calls from the same phone are in the log too.
-        names = re.findall(r"Executing \[700@internal:1\] Goto\(\"(SIP/%s-[0-9a-f]+)\""
-                           % self.caller, self.log())
-        check(names, "this call's channel is not in the log")
+        # Only the log written since this call began: earlier calls from the same phone are
+        # in it too.
+        pattern = r"Executing \[700@internal:1\] Goto\(\"(SIP/%s-[0-9a-f]+)\"" % self.caller
+        names = self.z.wait_for(lambda: re.findall(pattern, self.log()), timeout=5)
+        check(names, "this call's Goto into the menu is not in the log")
         return names[-1]
 
     def log(self):
@@ -239,7 +237,7 @@ def test_no_key_goes_to_the_operator_after_5_seconds(z):
         wait = call.wait_step("s@ivr-main:3", "WaitExten", timeout=20)
         t = call.wait_step("t@ivr-main:1", "Goto", timeout=10)
         waited = (t[0] - wait[0]).total_seconds()
-        check(4.8 <= waited <= 7, "t came %.2f s after WaitExten(5)" % waited)
+        check(4.8 <= waited <= 8, "t came %.2f s after WaitExten(5)" % waited)
         dial = call.wait_step("0@ivr-main:2", "Dial", timeout=10)
         check(dial[3].startswith("SIP/102"), "the operator default dials %s" % dial[3])
     finally:

@@ -1,7 +1,9 @@
-// The voice-menu applications: Background, WaitExten, Read. One module, since they share how
-// the caller's keys are kept and used (digit_wait.h); each application is in its own file.
+// The voice-menu applications: Background, WaitExten, Read, and the TIMEOUT() function
+// WaitExten reads. One module, since they share how the caller's keys are kept and used
+// (digit_wait.h); each application is in its own file.
 #include "background.h"
 #include "read.h"
+#include "timeout_function.h"
 #include "wait_exten.h"
 #include "zvon/core.h"
 
@@ -13,6 +15,7 @@ class IvrModule final : public Module {
   Background background;
   WaitExten wait_exten;
   Read read;
+  TimeoutFunction timeout;
   std::vector<Registration> registrations;  // declared last: unregistered first
 };
 
@@ -25,10 +28,14 @@ Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
     if (!r) return r.error();
     m->registrations.push_back(std::move(*r));
   }
+  auto r = ctx.add_function(m->timeout);
+  if (!r) return r.error();
+  m->registrations.push_back(std::move(*r));
   return std::unique_ptr<Module>(std::move(m));
 }
 
 }  // namespace
 }  // namespace zvon::ivr
 
-ZVON_MODULE("app_ivr", "Background(), WaitExten(), Read(): voice menus", "", zvon::ivr::load)
+ZVON_MODULE("app_ivr", "Background(), WaitExten(), Read(), TIMEOUT(): voice menus", "",
+            zvon::ivr::load)

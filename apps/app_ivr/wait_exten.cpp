@@ -5,18 +5,20 @@
 #include "digit_wait.h"
 #include "extension_matcher.h"
 #include "menu_jump.h"
+#include "timeout_function.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
 namespace zvon::ivr {
 
 Task<AppResult> WaitExten::exec(Channel& channel, const AppArgs& args) {
-  double seconds = kDefaultSeconds;
-  if (!args.empty() && !args[0].empty() && !parse_seconds(args[0], seconds)) {
+  double seconds = response_timeout(channel);
+  if (!args.empty() && !args[0].empty() && args[0] != "0" && !parse_seconds(args[0], seconds)) {
+    seconds = response_timeout(channel);
     log(LogLevel::Warning, "app_ivr", channel.name(), ": WaitExten(", args[0],
-        "): the seconds must be a number above 0 and at most 86400; waiting ", kDefaultSeconds);
-    seconds = kDefaultSeconds;
+        "): the seconds must be a number from 0 to 86400; waiting ", seconds);
   }
+  const double between_keys = digit_timeout(channel);
   if (args.size() > 1 && !args[1].empty())
     log(LogLevel::Notice, "app_ivr", channel.name(), ": WaitExten: options ('", args[1],
         "') are not supported and are ignored");
@@ -33,7 +35,7 @@ Task<AppResult> WaitExten::exec(Channel& channel, const AppArgs& args) {
     if (used < channel.pending_digits().size()) {
       action = collector.key(channel.pending_digits()[used++]);
       if (action == ExtensionCollector::Action::Wait)
-        deadline = deadline_after(channel, kDigitTimeoutSeconds);
+        deadline = deadline_after(channel, between_keys);
       continue;
     }
     if (!co_await wait_for_digit(channel, used, deadline)) action = collector.timed_out();

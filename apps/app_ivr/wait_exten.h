@@ -1,8 +1,9 @@
 // WaitExten([seconds]): waits for the caller to dial an extension of the current context and
 // goes there (priority 1). Keys pressed earlier and not yet used (during Background) count
 // as the start of the number. After each key it goes at once when no longer extension could
-// still match, and otherwise waits up to the digit timeout (5 s) for the next key. Nothing
-// within `seconds` (default 10): the t extension; a number no extension matches: the i
+// still match, and otherwise waits up to TIMEOUT(digit) (5 s) for the next key. Nothing
+// within `seconds` (default TIMEOUT(response), 10 s): the t extension; a number no extension
+// matches: the i
 // extension, with INVALID_EXTEN set to it. Without t or i, e is used (EXCEPTION says why);
 // without that either, the call ends, as in Asterisk.
 #pragma once
@@ -12,9 +13,6 @@ namespace zvon::ivr {
 
 class WaitExten final : public Application {
  public:
-  static constexpr double kDefaultSeconds = 10;
-  static constexpr double kDigitTimeoutSeconds = 5;
-
   std::string_view name() const override { return "WaitExten"; }
   std::string_view synopsis() const override {
     return "Waits for the caller to dial an extension and goes there";

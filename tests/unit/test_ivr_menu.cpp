@@ -5,6 +5,7 @@
 
 #include <cctype>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -203,10 +204,12 @@ class MenuFixture {
   Loop& loop() { return core->loops().worker(0); }
 
   // Starts the call in context/s with `typed_ahead` keys already pressed.
-  void call(std::string context, std::string typed_ahead = "") {
+  void call(std::string context, std::string typed_ahead = "",
+            std::function<void(Channel&)> setup = nullptr) {
     loop().run_sync([&] {
       channel = Channel::create(core.core(), loop(), "TEST", "caller", Direction::Inbound, {});
       channel->set_driver(std::make_unique<SilentDriver>());
+      if (setup) setup(*channel);
       for (char c : typed_ahead) channel->on_dtmf(c);
       core->dialplan().start(channel, context, "s");
     });
@@ -425,4 +428,66 @@ TEST_CASE("ivr: Read's attempts and timeout 0 mean the defaults", "[ivr][read]")
   auto notes = f.notes(1);
   REQUIRE(!notes.empty());
   CHECK(notes[0] == "42|OK");
+}
+
+namespace {
+const char* kTimeouts =
+    "[timeouts]\n"
+    "exten => s,1,WaitExten()\n"
+    "exten => 1,1,Note(one)\n"
+    "exten => 123,1,Note(long)\n"
+    "exten => t,1,Note(timeout)\n";
+
+void set_timeout(Channel& ch, std::string_view which, std::string_view seconds) {
+  auto fn = ch.core().find_function("TIMEOUT");
+  REQUIRE(fn);
+  auto r = fn->write(ch, which, seconds);
+  INFO((r ? std::string() : r.message()));
+  REQUIRE(r);
+}
+}  // namespace
+
+TEST_CASE("ivr: TIMEOUT(response) is WaitExten's default wait", "[ivr][timeout]") {
+  MenuFixture f(kTimeouts);
+  auto started = std::chrono::steady_clock::now();
+  f.call("timeouts", "", [](Channel& ch) { set_timeout(ch, "response", "0.5"); });
+  auto notes = f.notes(1, 4s);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] == "timeout");
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(took >= 450ms);
+  CHECK(took < 3s);  // not the 10 s default
+}
+
+TEST_CASE("ivr: TIMEOUT(digit) is the wait for the next key", "[ivr][timeout]") {
+  MenuFixture f(kTimeouts);
+  auto started = std::chrono::steady_clock::now();
+  // 1 exists, and so does 123: after 1 WaitExten waits TIMEOUT(digit) for more, then takes 1.
+  f.call("timeouts", "1", [](Channel& ch) { set_timeout(ch, "digit", "0.5"); });
+  auto notes = f.notes(1, 4s);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] == "one");
+  auto took = std::chrono::steady_clock::now() - started;
+  CHECK(took >= 450ms);
+  CHECK(took < 3s);  // not the 5 s default
+}
+
+TEST_CASE("ivr: TIMEOUT() reads the value in use and refuses bad ones", "[ivr][timeout]") {
+  MenuFixture f(kTimeouts);
+  f.loop().run_sync([&] {
+    auto ch = Channel::create(f.core.core(), f.loop(), "TEST", "x", Direction::Inbound, {});
+    auto fn = f.core->find_function("TIMEOUT");
+    REQUIRE(fn);
+    CHECK(*fn->read(*ch, "digit") == "5");
+    CHECK(*fn->read(*ch, "response") == "10");
+    REQUIRE(fn->write(*ch, "digit", "2.5"));
+    CHECK(*fn->read(*ch, "digit") == "2.5");
+    auto absolute = fn->read(*ch, "absolute");
+    REQUIRE_FALSE(absolute);
+    CHECK(absolute.message().find("digit or response") != std::string::npos);
+    auto bad = fn->write(*ch, "response", "soon");
+    REQUIRE_FALSE(bad);
+    CHECK(bad.message().find("seconds") != std::string::npos);
+    CHECK(*fn->read(*ch, "response") == "10");  // unchanged
+  });
 }

@@ -3,9 +3,8 @@
 // as the start of the number. After each key it goes at once when no longer extension could
 // still match, and otherwise waits up to TIMEOUT(digit) (5 s) for the next key. Nothing
 // within `seconds` (default TIMEOUT(response), 10 s): the t extension; a number no extension
-// matches: the i
-// extension, with INVALID_EXTEN set to it. Without t or i, e is used (EXCEPTION says why);
-// without that either, the call ends, as in Asterisk.
+// matches: the i extension, with INVALID_EXTEN set to it. Without t or i, e is used
+// (EXCEPTION says why); without that either, the call ends, as in Asterisk.
 #pragma once
 #include "zvon/application.h"
 

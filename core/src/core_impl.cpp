@@ -12,6 +12,7 @@
 #include "event_bus.h"
 #include "log_sink.h"
 #include "zvon/log.h"
+#include "zvon/playback.h"
 
 namespace zvon {
 
@@ -57,6 +58,12 @@ Result<CoreSettings> read_core_settings(const fs::path& config_dir_in) {
       auto workers = g->get_int("workers", 0, 0, 256);
       if (!workers) return workers.error();
       s.workers = *workers;
+      if (auto* e = g->entry("language")) {
+        if (!valid_language_code(e->value))
+          return make_error(cat(e->value_pos.str(), ": language must be a code such as en or ru ",
+                                "(letters, digits, _ and -), not '", e->value, "'"));
+        s.language = e->value;
+      }
       if (auto* e = g->entry("log_level"); e && !parse_log_level(e->value, s.log_level))
         return make_error(cat(e->value_pos.str(), ": log_level must be debug, verbose, notice, warning or error, not '",
                               e->value, "'"));

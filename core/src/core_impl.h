@@ -26,6 +26,7 @@ struct CoreSettings {
   Paths paths;
   int workers = 0;  // 0: one per core
   LogLevel log_level = LogLevel::Notice;
+  std::string language = "en";  // prompts' language for channels that set none (zvon.conf)
   std::filesystem::path log_file;  // where the daemon logs (main() applies it when it detaches)
   std::filesystem::path console_socket() const { return paths.run_dir / "zvon.ctl"; }
 };

@@ -201,5 +201,11 @@ TEST_CASE("the shipped demo dialplan compiles and routes the demo numbers", "[di
   CHECK(plan.match("internal", "500")->priority(2)->args == "hello-world");
   REQUIRE(plan.match("internal", "600"));
   CHECK(plan.match("internal", "600")->priority(3)->app == "Echo");
-  CHECK(!plan.match("internal", "700"));
+  REQUIRE(plan.match("internal", "700"));
+  CHECK(plan.match("internal", "700")->priority(1)->args == "ivr-main,s,1");
+  for (auto exten : {"s", "1", "2", "0", "t", "i"}) CHECK(plan.match("ivr-main", exten));
+  for (auto exten : {"s", "1", "2", "*", "t", "i"}) CHECK(plan.match("ivr-info", exten));
+  CHECK(plan.match("ivr-account", "1234#")->name == "_XXXX#");
+  CHECK(plan.match("ivr-account", "12#")->name == "_!");
+  CHECK(!plan.match("internal", "799"));
 }

@@ -1,6 +1,7 @@
 // Playing sound files to a channel. Files are found under the sounds directory by name
-// ("hello" → sounds/<language>/hello.wav, falling back to en), read with libsndfile off the
-// loop and kept in a cache, then sent as 20 ms frames from the channel's loop.
+// ("hello" → sounds/<language>/hello.wav, falling back to en; see channel_language()), read
+// with libsndfile off the loop and kept in a cache, then sent as 20 ms frames from the
+// channel's loop.
 #pragma once
 #include <string>
 #include <string_view>
@@ -24,6 +25,13 @@ struct PlaybackOptions {
 };
 
 enum class PlaybackEnd { Finished, Interrupted };
+
+// The language a channel's prompts are played in: its variable CHANNEL(language) or LANGUAGE,
+// else `language` of zvon.conf [general], else "en". The channel's loop.
+std::string channel_language(Channel& channel);
+
+// True for a usable language code: 1-32 letters, digits, '_' and '-' ("en", "ru_RU").
+bool valid_language_code(std::string_view code);
 
 // Plays one file; fails with a reason when the file cannot be found or read.
 // Hang-up throws ChannelHungUp out of it.

@@ -22,25 +22,6 @@ namespace {
 
 constexpr std::string_view kDefaultLanguage = "en";
 
-bool safe_language(std::string_view lang) {
-  if (lang.empty() || lang.size() > 32) return false;
-  for (char c : lang)
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
-  return true;
-}
-
-std::string channel_language(Channel& channel) {
-  for (std::string_view var : {"CHANNEL(language)", "LANGUAGE"}) {
-    if (auto v = channel.var(var); v && !v->empty()) {
-      if (safe_language(*v)) return std::string(*v);
-      log(LogLevel::Warning, "playback", channel.name(), ": language '", *v,
-          "' is not a language code; using ", kDefaultLanguage);
-      break;
-    }
-  }
-  return std::string(kDefaultLanguage);
-}
-
 // Where `name` may be, in order: sounds/<lang>/<name>.wav, then sounds/en/<name>.wav.
 // A name with an extension is taken as it is; an absolute path is used directly.
 Result<std::vector<fs::path>> candidates(Channel& channel, const std::string& name) {
@@ -150,6 +131,27 @@ bool interrupted(const std::string& digits, size_t from, const std::string& inte
 }
 
 }  // namespace
+
+bool valid_language_code(std::string_view lang) {
+  if (lang.empty() || lang.size() > 32) return false;
+  for (char c : lang)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-')) return false;
+  return true;
+}
+
+std::string channel_language(Channel& channel) {
+  auto* impl = dynamic_cast<CoreImpl*>(&channel.core());
+  const std::string configured = impl ? impl->settings().language : std::string(kDefaultLanguage);
+  for (std::string_view var : {"CHANNEL(language)", "LANGUAGE"}) {
+    if (auto v = channel.var(var); v && !v->empty()) {
+      if (valid_language_code(*v)) return std::string(*v);
+      log(LogLevel::Warning, "playback", channel.name(), ": language '", *v,
+          "' is not a language code; using ", configured);
+      break;
+    }
+  }
+  return configured;
+}
 
 Task<Result<PlaybackEnd>> play_file(Channel& channel, std::string name, PlaybackOptions options) {
   if (!channel.media())

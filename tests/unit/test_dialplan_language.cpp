@@ -1,5 +1,7 @@
 // Golden tests of the dialplan language: each app and function on a scripted fake channel,
 // checked against the priorities the engine ran (its trace) and the variables left behind.
+#include <unistd.h>
+
 #include <fstream>
 
 #include "dialplan/db_store.h"
@@ -227,6 +229,8 @@ TEST_CASE("language: DB, DB_EXISTS, DB_DELETE persist across a restart", "[dialp
       "exten => del,1,NoOp(${DB_DELETE(cf/101)} ${DB_EXISTS(cf/101)})\n"
       "exten => bad,1,NoOp(${DB(nofamily)})\n";
   std::filesystem::path journal;
+  const std::filesystem::path saved =
+      std::filesystem::temp_directory_path() / ("zvon-unit-db-" + std::to_string(::getpid()));
   {
     Golden g(dialplan);
     g.call("t", "set");
@@ -235,14 +239,14 @@ TEST_CASE("language: DB, DB_EXISTS, DB_DELETE persist across a restart", "[dialp
     journal = g.core->paths().data_dir / "dialplan-db.journal";
     g.engine().db()->flush();
     // Keep the journal for the "restart": copy it out of the core's directory.
-    std::filesystem::copy_file(journal, "/tmp/zvon-unit-db-journal", std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(journal, saved, std::filesystem::copy_options::overwrite_existing);
   }
   {
     // A new engine on the same journal: a restart.
     Golden g(dialplan);
     auto file = g.core->paths().data_dir / "dialplan-db.journal";
     std::filesystem::create_directories(file.parent_path());
-    std::filesystem::copy_file("/tmp/zvon-unit-db-journal", file, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::copy_file(saved, file, std::filesystem::copy_options::overwrite_existing);
     {
       std::ofstream torn(file, std::ios::app);
       torn << "S\tcf/torn\tno newline";  // a crash in the middle of a write
@@ -257,7 +261,37 @@ TEST_CASE("language: DB, DB_EXISTS, DB_DELETE persist across a restart", "[dialp
     CHECK(g.trace().empty());
     CHECK(g.cause == HangupCause::Failure);
   }
-  std::filesystem::remove("/tmp/zvon-unit-db-journal");
+  std::filesystem::remove(saved);
+}
+
+TEST_CASE("language: the DB journal is compacted through a temporary file and a rename", "[dialplan][language]") {
+  auto dir = std::filesystem::temp_directory_path() / ("zvon-unit-dbc-" + std::to_string(::getpid()));
+  auto file = dir / "db.journal";
+  {
+    auto store = DbStore::open(file);
+    REQUIRE(store);
+    for (int i = 0; i < 300; ++i) (*store)->put("cf/101", std::to_string(i));
+    (*store)->put("cf/102", "x");
+    (*store)->erase("cf/102");
+    (*store)->flush();
+  }
+  auto lines = [&] {
+    std::ifstream in(file);
+    std::string l;
+    size_t n = 0;
+    while (std::getline(in, l)) ++n;
+    return n;
+  };
+  CHECK(lines() == 302);
+  {
+    auto store = DbStore::open(file);  // replays, then rewrites the one live key
+    REQUIRE(store);
+    CHECK((*store)->get("cf/101") == std::optional<std::string>("299"));
+    CHECK(!(*store)->get("cf/102"));
+  }
+  CHECK(lines() == 1);
+  CHECK(!std::filesystem::exists(dir / "db.journal.tmp"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("language: h runs after the hang-up, i on an invalid Goto, s by default", "[dialplan][language]") {

@@ -91,7 +91,10 @@ Result<int> parse_clock(std::string_view s) {
   return h * 60 + m;
 }
 
-std::mutex zone_cache_mutex;  // guards the cache below: zones are read once per process
+// Zones are read once per process: GotoIfTime parses its condition on the channel's loop, and
+// reading /usr/share/zoneinfo there on every call would block the loop. The cache holds
+// immutable data only; this mutex guards the list.
+std::mutex zone_cache_mutex;
 
 }  // namespace
 

@@ -94,6 +94,20 @@ TEST_CASE("language: Gosub with arguments, LOCAL() and Return", "[dialplan][lang
   CHECK(vars.count("ARGC") == 0);
 }
 
+TEST_CASE("language: GosubIf picks its subroutine by the condition", "[dialplan][language]") {
+  Golden g(
+      "[t]\n"
+      "exten => 1,1,GosubIf($[${CALLERID(num)} > 200]?big,1(${CALLERID(num)}):small,1)\n"
+      " same => n,GosubIf(0?big,1)\n"
+      " same => n,NoOp(${GOSUB_RETVAL})\n"
+      "exten => big,1,Return(big ${ARG1})\n"
+      "exten => small,1,Return(small ${ARGC})\n");
+  g.call("t", "1", "555");
+  CHECK(g.trace() == Steps{"GosubIf(1?big,1(555):small,1)", "Return(big 555)", "GosubIf(0?big,1)", "NoOp(big 555)"});
+  g.call("t", "1", "101");
+  CHECK(g.trace() == Steps{"GosubIf(0?big,1(101):small,1)", "Return(small 0)", "GosubIf(0?big,1)", "NoOp(small 0)"});
+}
+
 TEST_CASE("language: Return without Gosub and LOCAL outside a Gosub are errors", "[dialplan][language]") {
   Golden g("[t]\nexten => 1,1,Set(LOCAL(x)=1)\n same => n,NoOp(${x})\n same => n,Return()\n same => n,NoOp(never)\n");
   g.call("t", "1");

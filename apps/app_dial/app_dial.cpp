@@ -256,6 +256,14 @@ class Dial final : public Application {
         log(LogLevel::Notice, kLog, caller.name(), ": cannot call ", dest, ": ", out.message());
       } else {
         leg.channel = std::move(*out);
+        // Inheritance: Set(_NAME=...) reaches the dialed channel as NAME (one level),
+        // Set(__NAME=...) as __NAME (and so on to the channels it dials).
+        for (auto& [name, value] : caller.vars()) {
+          if (name.starts_with("__"))
+            leg.channel->set_var(name, value);
+          else if (name.starts_with("_"))
+            leg.channel->set_var(name.substr(1), value);
+        }
         leg.finished = false;
         leg.unavailable = false;
         leg.failure = HangupCause::Unknown;

@@ -1,6 +1,6 @@
 // Goto([[context,]exten,]priority): continues the dialplan elsewhere. The priority is a
-// number or a label; the extension may be a number a pattern matches. A target that does not
-// exist ends the call, as in Asterisk.
+// number or a label; the extension may be a number a pattern matches. A missing extension
+// goes to the context's i extension (the engine does it), a missing priority ends the call.
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -32,6 +32,13 @@ class Goto final : public Application {
     if (where.empty() || target.exten.empty() || target.context.empty()) {
       log(LogLevel::Error, "app_goto", channel.name(), ": Goto with an empty part: ", usage());
       co_return AppResult::Stop;
+    }
+    if (!channel.core().dialplan().exists(target.context, target.exten)) {
+      // No such extension: the dialplan engine sends the call to the context's i extension
+      // (${INVALID_EXTEN}), or ends it, as Asterisk does.
+      target.priority = 1;
+      channel.location() = std::move(target);
+      co_return AppResult::Jumped;
     }
     auto number = channel.core().dialplan().find_priority(target.context, target.exten, where);
     if (!number) {

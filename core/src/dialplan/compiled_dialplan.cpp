@@ -37,10 +37,37 @@ const CompiledContext* CompiledDialplan::context(std::string_view name) const {
   return it == contexts.end() ? nullptr : &it->second;
 }
 
+namespace {
+
+const CompiledExtension* match_included(const CompiledDialplan& plan, const CompiledContext& c,
+                                        std::string_view exten, std::time_t now,
+                                        std::vector<const CompiledContext*>& seen) {
+  if (auto* e = c.match(exten)) return e;
+  // A context included twice (or a loop of includes) is searched once.
+  seen.push_back(&c);
+  for (const CompiledInclude& inc : c.includes) {
+    if (inc.when && !inc.when->matches(now)) continue;
+    const CompiledContext* other = plan.context(inc.context);
+    if (!other || std::find(seen.begin(), seen.end(), other) != seen.end()) continue;
+    if (auto* e = match_included(plan, *other, exten, now, seen)) return e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+const CompiledExtension* CompiledDialplan::match(std::string_view context_name,
+                                                 std::string_view exten, std::time_t now) const {
+  const CompiledContext* c = context(context_name);
+  if (!c) return nullptr;
+  if (c->includes.empty()) return c->match(exten);
+  std::vector<const CompiledContext*> seen;
+  return match_included(*this, *c, exten, now, seen);
+}
+
 const CompiledExtension* CompiledDialplan::match(std::string_view context_name,
                                                  std::string_view exten) const {
-  const CompiledContext* c = context(context_name);
-  return c ? c->match(exten) : nullptr;
+  return match(context_name, exten, std::time(nullptr));
 }
 
 std::optional<std::string_view> CompiledDialplan::global(std::string_view name) const {

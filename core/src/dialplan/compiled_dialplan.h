@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dialplan/extension_pattern.h"
+#include "dialplan/time_spec.h"
 #include "zvon/config.h"
 
 namespace zvon {
@@ -24,6 +25,14 @@ struct CompiledPriority {
   std::string app;    // "Dial"
   std::string args;   // the text between the parentheses, not yet expanded
   SourcePos pos;      // where the line starts
+  int partner = 0;    // While <-> its EndWhile (ExitWhile: its EndWhile); 0 when none
+};
+
+// include => other[,times,weekdays,mdays,months[,zone]]
+struct CompiledInclude {
+  std::string context;
+  std::optional<TimeSpec> when;  // only while this matches
+  SourcePos pos;
 };
 
 class CompiledExtension {
@@ -48,6 +57,7 @@ class CompiledContext {
   SourcePos pos;
   std::unordered_map<std::string, CompiledExtension> exact;
   std::deque<CompiledExtension> patterns;  // most specific first (a deque: stable while compiling)
+  std::vector<CompiledInclude> includes;   // tried in file order after the context's own
 
   // The extension `exten` runs: an exact one, else the most specific matching pattern.
   const CompiledExtension* match(std::string_view exten) const;
@@ -63,6 +73,10 @@ class CompiledDialplan {
   std::vector<std::pair<std::string, std::string>> globals;  // [globals], in file order
 
   const CompiledContext* context(std::string_view name) const;
+  // Through `include =>` too (in order, after the context's own extensions; time-conditional
+  // includes count only when they match `now`).
+  const CompiledExtension* match(std::string_view context, std::string_view exten,
+                                 std::time_t now) const;
   const CompiledExtension* match(std::string_view context, std::string_view exten) const;
   std::optional<std::string_view> global(std::string_view name) const;
   size_t extension_count() const;

@@ -1,5 +1,6 @@
 // `dialplan reload` and `dialplan show [context | exten@context]`. The core loop.
 #include <algorithm>
+#include <cstdio>
 
 #include "console/command_registry.h"
 #include "dialplan/dialplan_engine_impl.h"
@@ -118,7 +119,108 @@ std::vector<Registration> DialplanEngineImpl::register_commands(CommandRegistry&
     return out;
   };
   add(std::move(show));
+
+  ConsoleCommand check_cmd;
+  check_cmd.words = {"dialplan", "check"};
+  check_cmd.arguments = "[FILE]";
+  check_cmd.summary = "Finds every error in a dialplan file without loading it";
+  check_cmd.run = [this](const std::vector<std::string>& args, CommandOutput& o) {
+    std::filesystem::path path = args.empty() ? file() : std::filesystem::path(args[0]);
+    if (path.is_relative() && !args.empty() && !std::filesystem::exists(path))
+      path = file().parent_path() / path;
+    auto errors = check(path);
+    for (auto& e : errors) o.line(e.str());
+    if (errors.empty()) {
+      o.line(cat(path.string(), ": no errors found"));
+      return 0;
+    }
+    o.line(cat(errors.size(), errors.size() == 1 ? " error" : " errors", " in ", path.string()));
+    return 1;
+  };
+  add(std::move(check_cmd));
+
+  ConsoleCommand trace;
+  trace.words = {"dialplan", "trace"};
+  trace.arguments = "on|off CHANNEL|all";
+  trace.summary = "Logs every priority a channel runs, with its expanded arguments";
+  trace.run = [this](const std::vector<std::string>& args, CommandOutput& o) {
+    if (args.size() != 2 || (args[0] != "on" && args[0] != "off")) {
+      o.line("Usage: dialplan trace on|off CHANNEL|all");
+      return 1;
+    }
+    set_trace(args[1], args[0] == "on");
+    o.line(cat("Dialplan trace ", args[0], " for ", args[1] == "all" ? "every channel" : args[1]));
+    return 0;
+  };
+  trace.complete = [](const std::vector<std::string>& args, std::string_view partial) {
+    std::vector<std::string> out;
+    if (args.empty())
+      for (std::string w : {"on", "off"})
+        if (w.starts_with(partial)) out.push_back(w);
+    return out;
+  };
+  add(std::move(trace));
+
+  ConsoleCommand route_cmd;
+  route_cmd.words = {"dialplan", "route"};
+  route_cmd.arguments = "CONTEXT EXTEN [caller=NUM] [at=\"YYYY-MM-DD HH:MM [Zone/Name]\"]";
+  route_cmd.summary = "Dry run: which priorities a call would run and where it would end up";
+  route_cmd.run = [this](const std::vector<std::string>& args, CommandOutput& o) {
+    if (args.size() < 2) {
+      o.line("Usage: dialplan route CONTEXT EXTEN [caller=NUM] [at=\"2026-12-31 19:05 Europe/Moscow\"]");
+      return 1;
+    }
+    std::string caller;
+    std::optional<std::time_t> at;
+    for (size_t i = 2; i < args.size(); ++i) {
+      const std::string& a = args[i];
+      if (a.starts_with("caller=")) {
+        caller = a.substr(7);
+      } else if (a.starts_with("at=")) {
+        auto t = parse_route_time(a.substr(3));
+        if (!t) {
+          o.line(t.message());
+          return 1;
+        }
+        at = *t;
+      } else {
+        o.line(cat("Unknown argument '", a, "': use caller=NUM or at=\"YYYY-MM-DD HH:MM [Zone]\""));
+        return 1;
+      }
+    }
+    auto lines = route(args[0], args[1], caller, at);
+    for (auto& l : lines) o.line(l);
+    return 0;
+  };
+  add(std::move(route_cmd));
   return out;
+}
+
+Result<std::time_t> parse_route_time(std::string_view text) {
+  // "YYYY-MM-DD HH:MM[:SS] [Zone/Name]"
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0;
+  char zone[128] = {};
+  std::string t(text);
+  int n = std::sscanf(t.c_str(), "%d-%d-%d %d:%d:%d %127s", &y, &mo, &d, &h, &mi, &se, zone);
+  if (n < 6) {
+    se = 0;
+    zone[0] = 0;
+    n = std::sscanf(t.c_str(), "%d-%d-%d %d:%d %127s", &y, &mo, &d, &h, &mi, zone);
+    if (n < 5)
+      return make_error(cat("at='", text, "' is not \"YYYY-MM-DD HH:MM [Zone/Name]\""));
+  }
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59)
+    return make_error(cat("at='", text, "': the date or time is out of range"));
+  auto z = TimeZone::load(zone);
+  if (!z) return z.error();
+  LocalTime l;
+  l.year = y;
+  l.month = mo;
+  l.mday = d;
+  l.hour = h;
+  l.minute = mi;
+  l.second = se;
+  return (*z)->to_utc(l);
 }
 
 }  // namespace zvon

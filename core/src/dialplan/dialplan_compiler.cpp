@@ -52,22 +52,26 @@ bool is_app_name(std::string_view s) {
   return true;
 }
 
-// Where an unclosed "${" starts in `args`, or npos.
+// Where an unclosed "${" or "$[" starts in `args`, or npos.
 size_t unclosed_substitution(std::string_view args) {
-  std::vector<size_t> open;
+  std::vector<std::pair<size_t, char>> open;  // where, and the closing character it needs
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == '\\') {
       ++i;
       continue;
     }
-    if (args[i] == '$' && i + 1 < args.size() && args[i + 1] == '{') {
-      open.push_back(i);
+    if (args[i] == '$' && i + 1 < args.size() && (args[i + 1] == '{' || args[i + 1] == '[')) {
+      open.emplace_back(i, args[i + 1] == '{' ? '}' : ']');
       ++i;
-    } else if (args[i] == '}' && !open.empty()) {
+    } else if (args[i] == '[' && !open.empty() && open.back().second == ']') {
+      open.emplace_back(std::string_view::npos, ']');  // a [set] inside an expression's regex
+    } else if (!open.empty() && args[i] == open.back().second) {
       open.pop_back();
     }
   }
-  return open.empty() ? std::string_view::npos : open.front();
+  for (auto& [at, close] : open)
+    if (at != std::string_view::npos) return at;
+  return std::string_view::npos;
 }
 
 class Compiler {
@@ -86,6 +90,14 @@ class Compiler {
         continue;
       }
       compile_context(section);
+    }
+    for (auto& [name, context] : plan_->contexts) {
+      for (auto& inc : context.includes)
+        if (!plan_->context(inc.context))
+          error(inc.pos, 0, cat("include => ", inc.context, ": there is no context [", inc.context,
+                                "] in the dialplan"));
+      for (auto& [n, ext] : context.exact) pair_whiles(context, ext);
+      for (auto& ext : context.patterns) pair_whiles(context, ext);
     }
     for (auto& [name, context] : plan_->contexts)
       std::stable_sort(context.patterns.begin(), context.patterns.end(),
@@ -130,13 +142,77 @@ class Compiler {
           continue;
         }
         same_line(context, *current, e, {e.value, 0});
-      } else if (e.key == "include" || e.key == "switch" || e.key == "ignorepat") {
+      } else if (e.key == "include") {
+        include_line(context, e);
+      } else if (e.key == "switch" || e.key == "ignorepat") {
         error(e.pos, 0, cat("'", e.key, " =>' is not supported yet"));
       } else {
         error(e.pos, 0, cat("unknown line '", e.key, "' in context [", section.name,
                             "]: a context holds 'exten => ...' and 'same => ...' lines"));
       }
     }
+  }
+
+  // include => other[,times,weekdays,mdays,months[,zone]]
+  void include_line(CompiledContext& context, const ConfigEntry& e) {
+    std::string_view value = e.value;
+    size_t comma = value.find(',');
+    Piece name = trimmed(value.substr(0, comma), 0);
+    CompiledInclude inc;
+    inc.context = std::string(name.text);
+    inc.pos = e.value_pos;
+    if (name.text.empty()) {
+      error(e.value_pos, 0, "include => needs a context name");
+      return;
+    }
+    if (comma != std::string_view::npos) {
+      auto when = TimeSpec::parse(value.substr(comma + 1));
+      if (!when) {
+        error(e.value_pos, comma + 1, cat("include => ", name.text, ": ", when.message()));
+        return;
+      }
+      inc.when = std::move(*when);
+    }
+    context.includes.push_back(std::move(inc));
+  }
+
+  // Links each While to its EndWhile (and ExitWhile to the EndWhile of its loop), in priority
+  // order; an unbalanced one is an error at its line.
+  void pair_whiles(CompiledContext& context, CompiledExtension& ext) {
+    auto is = [](const CompiledPriority& p, std::string_view app) {
+      if (p.app.size() != app.size()) return false;
+      for (size_t i = 0; i < app.size(); ++i)
+        if (std::tolower(static_cast<unsigned char>(p.app[i])) != app[i]) return false;
+      return true;
+    };
+    std::vector<CompiledPriority*> open;
+    std::vector<std::vector<CompiledPriority*>> exits;
+    for (auto& [number, p] : ext.priorities) {
+      if (is(p, "while")) {
+        open.push_back(&p);
+        exits.emplace_back();
+      } else if (is(p, "exitwhile")) {
+        if (open.empty())
+          error(p.pos, 0, cat("ExitWhile() outside any While() in extension '", ext.name, "' of [",
+                              context.name, "]"));
+        else
+          exits.back().push_back(&p);
+      } else if (is(p, "endwhile")) {
+        if (open.empty()) {
+          error(p.pos, 0, cat("EndWhile() without its While() in extension '", ext.name, "' of [",
+                              context.name, "]"));
+          continue;
+        }
+        open.back()->partner = number;
+        p.partner = open.back()->number;
+        for (auto* x : exits.back()) x->partner = number;
+        open.pop_back();
+        exits.pop_back();
+      }
+    }
+    for (auto* w : open)
+      error(w->pos, 0, cat("While() without its EndWhile() in extension '", ext.name, "' of [",
+                           context.name, "]: add 'same => n,EndWhile()' after the loop's body"));
   }
 
   // exten => NAME,PRIORITY,App(args). Returns the extension, or null after an error in its name.
@@ -323,8 +399,10 @@ class Compiler {
     }
     std::string_view args = text.substr(open + 1, text.size() - open - 2);
     if (size_t bad = unclosed_substitution(args); bad != std::string_view::npos) {
+      bool brace = args[bad + 1] == '{';
       error(e.value_pos, call.offset + open + 1 + bad,
-            cat("'${' without its closing '}' in the arguments of ", name, "()"));
+            cat(brace ? "'${' without its closing '}'" : "'$[' without its closing ']'",
+                " in the arguments of ", name, "()"));
       return false;
     }
     p.app = std::string(name);

@@ -4,17 +4,28 @@
 // A mutex guards the snapshot pointer and the table of runs; no lock is held while dialplan
 // code runs.
 #pragma once
+#include <atomic>
+#include <ctime>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <unordered_map>
 
+#include "dialplan/builtin_functions.h"
 #include "dialplan/callerid_function.h"
 #include "dialplan/compiled_dialplan.h"
+#include "dialplan/control_flow_apps.h"
+#include "dialplan/db_store.h"
+#include "dialplan/dialplan_compiler.h"
 #include "dialplan/dialplan_engine.h"
+#include "dialplan/run_state.h"
 #include "zvon/task.h"
 
 namespace zvon {
+
+// "2026-12-31 19:05 Europe/Moscow" (the zone optional: UTC) as an instant.
+Result<std::time_t> parse_route_time(std::string_view text);
 
 class DialplanEngineImpl final : public DialplanEngine {
  public:
@@ -39,23 +50,69 @@ class DialplanEngineImpl final : public DialplanEngine {
   // Channels whose dialplan is running.
   size_t running() const;
 
+  // --- for the built-in functions and applications (the channel's loop)
+  // The run of `channel`, or null when the engine does not run it.
+  RunState* state(Channel& channel);
+  // ${NAME}: built-ins, channel variables (also _NAME and __NAME), then globals.
+  std::optional<std::string> variable(Channel& channel, std::string_view name);
+  std::optional<std::string> global(std::string_view name) const;
+  void set_global(std::string_view name, std::string_view value);
+  // The clock the channel's conditions use (the route's at=, the test clock, or now).
+  std::time_t now(Channel& channel);
+  // Tests: a fixed clock for every channel (nullopt: the real one).
+  void set_clock(std::optional<std::time_t> t);
+  // The DB() store; null when data_dir could not be opened (the error is logged).
+  DbStore* db();
+
+  // --- tooling
+  // `dialplan check [FILE]`: compile errors and what would fail at run time (unknown
+  // applications and functions, Goto targets that do not exist, unreachable priorities).
+  std::vector<DialplanError> check(const std::filesystem::path& file);
+  // `dialplan trace on|off CHANNEL|all`.
+  void set_trace(const std::string& target, bool on);
+  // `dialplan route`: a dry run on a scratch channel; the lines say what ran and where it ended.
+  std::vector<std::string> route(const std::string& context, const std::string& exten,
+                                 const std::string& caller, std::optional<std::time_t> at);
+
  private:
-  struct Run;
-  Task<> run(std::shared_ptr<Channel> channel, std::shared_ptr<const CompiledDialplan> plan);
-  Task<> steps(Channel& channel, std::shared_ptr<const CompiledDialplan> plan);
+  struct Run {
+    Loop* loop = nullptr;
+    RunState state;
+    Task<> task;
+  };
+  Task<> run(std::shared_ptr<Channel> channel, RunState* state);
+  Task<> steps(Channel& channel, RunState& state);
   Result<std::string> expand_with(Channel& channel, const CompiledDialplan* plan,
                                   std::string_view text);
   void finished(Channel* key, std::exception_ptr error);
+  Run* add_run(const std::shared_ptr<Channel>& channel);
+  bool traced(const Channel& channel);
+  void reset_globals(const CompiledDialplan& plan);
 
   Core& core_;
   std::filesystem::path file_;
   CallerIdFunction callerid_;
   Registration callerid_registration_;
+  std::unique_ptr<BuiltinFunctions> functions_;
+  std::unique_ptr<ControlFlowApps> control_flow_;
+  std::vector<Registration> builtin_registrations_;
 
   mutable std::mutex mutex_;  // guards current_ and runs_
   std::shared_ptr<const CompiledDialplan> current_;
   std::unordered_map<Channel*, std::unique_ptr<Run>> runs_;
   std::mutex reload_mutex_;  // one reload at a time
+
+  mutable std::mutex globals_mutex_;  // guards globals_
+  std::unordered_map<std::string, std::string> globals_;
+
+  std::atomic<bool> any_trace_{false};
+  std::mutex trace_mutex_;  // guards trace_all_ and traced_
+  bool trace_all_ = false;
+  std::set<std::string> traced_;
+
+  std::atomic<int64_t> test_clock_{-1};
+  std::once_flag db_once_;
+  std::unique_ptr<DbStore> db_;
 };
 
 }  // namespace zvon

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "dialplan/expression.h"
 #include "zvon/log.h"
 
 namespace zvon {
@@ -91,25 +92,37 @@ Result<std::string> expand(std::string_view text, VariableSource& source, int de
   out.reserve(text.size());
   size_t i = 0;
   while (i < text.size()) {
-    size_t start = text.find("${", i);
-    if (start == std::string_view::npos) {
+    size_t start = text.find('$', i);
+    while (start != std::string_view::npos && start + 1 < text.size() && text[start + 1] != '{' &&
+           text[start + 1] != '[')
+      start = text.find('$', start + 1);
+    if (start == std::string_view::npos || start + 1 >= text.size()) {
       out.append(text.substr(i));
       break;
     }
     out.append(text.substr(i, start - i));
-    int braces = 1;
+    const char open = text[start + 1];
+    const char close = open == '{' ? '}' : ']';
+    int depth = 1;
     size_t j = start + 2;
     for (; j < text.size(); ++j) {
-      if (text[j] == '{') ++braces;
-      if (text[j] == '}' && --braces == 0) break;
+      if (text[j] == open) ++depth;
+      if (text[j] == close && --depth == 0) break;
     }
     if (j >= text.size())
-      return make_error(cat("'", text.substr(start), "' is missing its closing '}'"));
+      return make_error(cat("'", text.substr(start), "' is missing its closing '", std::string(1, close), "'"));
     auto inner = expand(text.substr(start + 2, j - start - 2), source, depth + 1);
     if (!inner) return inner;
-    auto value = evaluate(*inner, source);
-    if (!value) return value;
-    out += *value;
+    if (open == '[') {
+      // $[...]: the inside is substituted first, then evaluated (as Asterisk does).
+      auto value = evaluate_expression(*inner);
+      if (!value) return make_error(cat("$[", *inner, "]: ", value.message()));
+      out += *value;
+    } else {
+      auto value = evaluate(*inner, source);
+      if (!value) return value;
+      out += *value;
+    }
     i = j + 1;
   }
   return out;

@@ -1,6 +1,7 @@
 // ${VAR}, ${VAR:offset:length} and ${FUNC(args)} substitution, as Asterisk does it: the
 // inside of ${...} is expanded first (so ${${NAME}} works), then looked up. Unknown variables
-// are empty. $[...] expressions are not evaluated (kept as written). Pure; the caller's thread.
+// are empty. $[...] is substituted, then evaluated as an expression (expression.h).
+// Pure; the caller's thread.
 #pragma once
 #include <optional>
 #include <string>

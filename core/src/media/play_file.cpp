@@ -142,7 +142,7 @@ bool valid_language_code(std::string_view lang) {
 std::string channel_language(Channel& channel) {
   auto* impl = dynamic_cast<CoreImpl*>(&channel.core());
   const std::string configured = impl ? impl->settings().language : std::string(kDefaultLanguage);
-  for (std::string_view var : {"CHANNEL(language)", "LANGUAGE"}) {
+  for (std::string_view var : {"CHANNEL_LANGUAGE", "LANGUAGE"}) {  // CHANNEL(language) keeps it in the first
     if (auto v = channel.var(var); v && !v->empty()) {
       if (valid_language_code(*v)) return std::string(*v);
       log(LogLevel::Warning, "playback", channel.name(), ": language '", *v,

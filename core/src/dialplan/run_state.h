@@ -1,0 +1,37 @@
+// What the dialplan engine keeps for one channel it runs: the snapshot and extension it is in,
+// the Gosub stack with its LOCAL variables, and the dry-run / clock settings of
+// `dialplan route`. Owned by the engine's run; the channel's loop only.
+#pragma once
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dialplan/compiled_dialplan.h"
+#include "zvon/channel.h"
+
+namespace zvon {
+
+struct GosubFrame {
+  DialplanLocation return_to;  // the priority after the Gosub
+  // LOCAL() variables of this frame with the value each had before (nullopt: unset), restored
+  // by Return.
+  std::vector<std::pair<std::string, std::optional<std::string>>> saved;
+};
+
+struct RunState {
+  std::shared_ptr<const CompiledDialplan> plan;
+  const CompiledExtension* ext = nullptr;
+  std::vector<GosubFrame> stack;
+  std::optional<std::time_t> fixed_now;  // the clock of `dialplan route ... at=`
+  // `dialplan route`: each step is written here, and applications that would touch the call
+  // (answer, play, dial) are listed instead of run.
+  std::vector<std::string>* dry_run = nullptr;
+  bool in_h = false;        // running the h extension after the hang-up
+  bool in_e = false;        // running the e extension after an error
+  bool trace = false;       // `dialplan trace on` for this channel
+};
+
+}  // namespace zvon

@@ -1,0 +1,128 @@
+// dialplan check / route / trace, and reload atomicity, on a real core.
+#include <fstream>
+
+#include "dialplan_golden.h"
+
+using namespace zvon;
+using zvon::golden::Golden;
+using Steps = std::vector<std::string>;
+
+TEST_CASE("dialplan check: every error at once with file:line:column and a hint", "[dialplan][tooling]") {
+  Golden g("[t]\nexten => 1,1,NoOp()\n");
+  auto file = g.core.dir() / "dialplan" / "broken.conf";
+  std::ofstream(file) << "[t]\n"
+                         "exten => 1,1,Answr()\n"                      // 2: unknown app
+                         " same => n,NoOp(${LENN(x)})\n"               // 3: unknown function
+                         " same => n,GotoIf($[1]?2,nolabel)\n"         // 4: a missing label
+                         " same => n,Goto(start)\n"                    // 5: missing label
+                         " same => n,NoOp(unreachable)\n"             // 6: after a Goto
+                         " same => 9,NoOp(gap)\n"                      // 7: after a gap
+                         "exten => 2,1(begin),While(1)\n"              // 8: unbalanced While
+                         " same => n,GotoIf($[1]?begin:other,9)\n"     // 9: bad context
+                         "exten => 3,1,Set(NOFUNC(x)=1)\n";            // 10: unknown function assigned
+  int status = -1;
+  std::string out = g.command("dialplan check broken.conf", &status);
+  CHECK(status == 1);
+  std::string f = file.string();
+  CHECK(out.find(f + ":8:1: While() without its EndWhile() in extension '2' of [t]: add 'same => n,EndWhile()' after the loop's body") != std::string::npos);
+  // Compile errors stop the rest; fix the While and check again for the rest at once.
+  std::ofstream(file) << "[t]\n"
+                         "exten => 1,1,Answr()\n"
+                         " same => n,NoOp(${LENN(x)})\n"
+                         " same => n,GotoIf($[1]?2,nolabel)\n"
+                         " same => n,Goto(start)\n"
+                         " same => n,NoOp(unreachable)\n"
+                         " same => 9,NoOp(gap)\n"
+                         "exten => 2,1(begin),While(1)\n"
+                         " same => n,EndWhile()\n"
+                         " same => n,GotoIf($[1]?begin:other,9)\n"
+                         "exten => 3,1,Set(NOFUNC(x)=1)\n";
+  out = g.command("dialplan check " + f, &status);
+  CHECK(status == 1);
+  CHECK(out ==
+        f + ":2:1: unknown application 'Answr' (did you mean Answer?); is its module loaded?\n" +
+        f + ":3:2: unknown function LENN() in NoOp(): is its module loaded, or is the name misspelt?\n" +
+        f + ":4:2: GotoIf(): no priority or label 'nolabel' in extension '2' of [t]\n" +
+        f + ":5:2: Goto(): no priority or label 'start' in extension '1' of [t]\n" +
+        f + ":6:2: unreachable priority 5 of extension '1' in [t]: Goto() before it never continues (give it a label if a Goto should reach it)\n" +
+        f + ":7:2: unreachable priority 9 of extension '1' in [t]: priority 6 does not exist, so the dialplan ends before it (use 'n', or give it a label)\n" +
+        f + ":10:2: GotoIf(): no extension 'other' in [t] for target 'other,9'\n" +
+        f + ":11:1: unknown function NOFUNC() assigned in Set(): is its module loaded?\n" +
+        "8 errors in " + f + "\n");
+  out = g.command("dialplan check", &status);
+  CHECK(status == 0);
+  CHECK(out.find("no errors found") != std::string::npos);
+}
+
+TEST_CASE("dialplan route: a dry run by caller and time", "[dialplan][tooling]") {
+  Golden g(
+      "[in]\n"
+      "exten => 500,1,Set(VIP=$[${CALLERID(num)} =~ ^1])\n"
+      " same => n,GotoIf(${VIP}?vip)\n"
+      " same => n,GotoIfTime(09:00-18:00,mon-fri,*,*,Europe/Moscow?office)\n"
+      " same => n,Playback(closed)\n"
+      " same => n,Hangup()\n"
+      " same => n(office),Dial(SIP/200,30)\n"
+      " same => n(vip),Set(DB(calls/last)=x)\n"
+      " same => n,Gosub(sub,s,1)\n"
+      " same => n,Dial(SIP/100)\n"
+      "[sub]\nexten => s,1,Answer()\n same => n,Return()\n");
+  int status = -1;
+  std::string out = g.command("dialplan route in 500 caller=2001 \"at=2026-12-31 19:05 Europe/Moscow\"", &status);
+  CHECK(status == 0);
+  CHECK(out ==
+        "[500@in:1] Set(VIP=0)\n"
+        "[500@in:2] GotoIf(0?vip)\n"
+        "[500@in:3] GotoIfTime(09:00-18:00,mon-fri,*,*,Europe/Moscow?office)\n"
+        "[500@in:4] Playback(closed)\n"
+        "[500@in:5] Hangup()\n"
+        "the call ends up here: Hangup() at 500@in:5\n");
+  out = g.command("dialplan route in 500 caller=2001 \"at=2026-12-01 10:30 Europe/Moscow\"", &status);
+  CHECK(out.find("[500@in:6] Dial(SIP/200,30)\nthe call ends up here: Dial(SIP/200,30) at 500@in:6\n") != std::string::npos);
+  out = g.command("dialplan route in 500 caller=101", &status);
+  CHECK(out ==
+        "[500@in:1] Set(VIP=1)\n"
+        "[500@in:2] GotoIf(1?vip)\n"
+        "[500@in:7] Set(DB(calls/last)=x)\n"
+        "[500@in:8] Gosub(sub,s,1)\n"
+        "[s@sub:1] Answer()\n"
+        "[s@sub:2] Return()\n"
+        "[500@in:9] Dial(SIP/100)\n"
+        "the call ends up here: Dial(SIP/100) at 500@in:9\n");
+  CHECK(!g.engine().db()->get("calls/last"));  // the dry run wrote nothing
+  out = g.command("dialplan route in 999", &status);
+  CHECK(out == "No extension in [in] matches '999': the call would be refused as unallocated (404 Not Found)\n");
+  out = g.command("dialplan route in 500 at=yesterday", &status);
+  CHECK(status == 1);
+  CHECK(out == "at='yesterday' is not \"YYYY-MM-DD HH:MM [Zone/Name]\"\n");
+}
+
+TEST_CASE("dialplan trace: on for one channel or all, off", "[dialplan][tooling]") {
+  Golden g("[t]\nexten => 1,1,NoOp(${CALLERID(num)})\n");
+  int status = -1;
+  CHECK(g.command("dialplan trace off all", &status) == "Dialplan trace off for every channel\n");
+  g.call("t", "1");
+  CHECK(g.trace().empty());
+  CHECK(g.command("dialplan trace on TEST/nobody-1", &status) == "Dialplan trace on for TEST/nobody-1\n");
+  g.call("t", "1");
+  CHECK(g.trace().empty());
+  g.command("dialplan trace on all", &status);
+  g.call("t", "1", "777");
+  CHECK(g.trace() == Steps{"NoOp(777)"});
+  g.command("dialplan trace bogus", &status);
+  CHECK(status == 1);
+}
+
+TEST_CASE("dialplan reload: a channel finishes its extension on the version it started with", "[dialplan][tooling]") {
+  Golden g("[t]\nexten => 1,1,Wait(0.3)\n same => n,NoOp(v1)\n same => n,Goto(2,1)\nexten => 2,1,NoOp(v1 two)\n");
+  std::thread caller([&] { g.call("t", "1"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::ofstream(g.core.dir() / "dialplan" / "extensions.conf")
+      << "[t]\nexten => 1,1,Wait(0.3)\n same => n,NoOp(v2)\n same => n,Goto(2,1)\nexten => 2,1,NoOp(v2 two)\n";
+  int status = -1;
+  g.command("dialplan reload", &status);
+  CHECK(status == 0);
+  caller.join();
+  // Same extension: the old version; the Goto to another extension: the new one.
+  CHECK(g.trace() == Steps{"Wait(0.3)", "NoOp(v1)", "Goto(2,1)", "NoOp(v2 two)"});
+}

@@ -150,8 +150,28 @@ void RtpSessionImpl::set_codec(Pinned<Codec> codec, int audio_payload_type, int 
   warned_transcode_ = false;
 }
 
-void RtpSessionImpl::set_dtmf_listener(std::function<void(char)> listener) {
+void RtpSessionImpl::set_dtmf_listener(std::function<void(char, DtmfSource)> listener) {
   dtmf_listener_ = std::move(listener);
+}
+
+void RtpSessionImpl::set_inband_dtmf(bool on) {
+  if (!on) {
+    inband_.reset();
+    return;
+  }
+  if (inband_) return;
+  inband_ = std::make_unique<InbandDtmfDetector>([this](char digit) {
+    if (dtmf_listener_) dtmf_listener_(digit, DtmfSource::Inband);
+  });
+}
+
+RtpSession::Stats RtpSessionImpl::stats() const {
+  Stats s = stats_;
+  s.packets_expected = receive_stats_.expected();
+  s.packets_lost = receive_stats_.lost();
+  s.jitter_ms = receive_stats_.jitter_ms();
+  s.last_received_ms = latched_ ? last_from_remote_ms_ : 0;
+  return s;
 }
 
 void RtpSessionImpl::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -174,7 +194,10 @@ void RtpSessionImpl::on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* bu
 bool RtpSessionImpl::accept_source(const sockaddr* from, uint32_t ssrc) {
   uint64_t now = loop_.now_ms();
   bool known = have_remote_ && same_address(from, remote_);
-  if (!known) {
+  if (!known && !symmetric_) {
+    // nat=no: only the address the SDP named is the peer; media from elsewhere is dropped.
+    if (have_remote_) return false;
+  } else if (!known) {
     // Before the first latch anything goes (that is the NAT case symmetric RTP is for). After
     // it, only the same stream from a new address, or anyone once the peer fell silent.
     if (latched_ && ssrc != latched_ssrc_ && now - last_from_remote_ms_ < kRelatchAfterMs)
@@ -195,8 +218,15 @@ void RtpSessionImpl::on_datagram(uint8_t* data, size_t len, const sockaddr* from
   if (!accept_source(from, packet.ssrc())) return;
   ++stats_.packets_received;
   stats_.bytes_received += len;
-  if (dtmf_pt_ >= 0 && packet.payload_type() == dtmf_pt_) {
-    if (auto digit = dtmf_.on_packet(packet); digit && dtmf_listener_) dtmf_listener_(*digit);
+  const int pt = packet.payload_type();
+  if (dtmf_pt_ >= 0 && pt == dtmf_pt_) {
+    if (auto digit = dtmf_.on_packet(packet); digit && dtmf_listener_)
+      dtmf_listener_(*digit, DtmfSource::Rfc4733);
+  } else if (pt == audio_pt_ && codec_) {
+    if (receive_stats_.received() && packet.ssrc() != stats_ssrc_) receive_stats_.reset();
+    stats_ssrc_ = packet.ssrc();
+    receive_stats_.on_packet(packet.seq(), packet.timestamp(), uv_hrtime() / 1000, clock_rate());
+    if (inband_) inband_->feed_g711(codec_->name(), packet.payload());
   }
   if (receiver_) receiver_->on_rtp(*this, packet);
 }
@@ -216,6 +246,7 @@ uint32_t RtpSessionImpl::rebase(Source source) {
 }
 
 void RtpSessionImpl::send(int payload_type, bool marker, uint32_t timestamp, size_t payload_len) {
+  if (!sending_) return;  // the peer holds: it asked for no media from us
   uint8_t* h = send_buf_.data();
   h[0] = 0x80;  // version 2, no padding, no extension, no CSRC
   h[1] = uint8_t((marker ? 0x80 : 0) | (payload_type & 0x7f));

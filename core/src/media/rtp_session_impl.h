@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include "inband_dtmf.h"
+#include "rtp_receive_stats.h"
 #include "telephone_event.h"
 #include "zvon/loop.h"
 #include "zvon/rtp.h"
@@ -30,8 +32,11 @@ class RtpSessionImpl final : public RtpSession {
   const std::string& local_address() const override { return local_address_; }
   Result<void> set_remote(std::string_view address, uint16_t port) override;
   void set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type) override;
-  void set_dtmf_listener(std::function<void(char digit)> listener) override;
-  Stats stats() const override { return stats_; }
+  void set_dtmf_listener(std::function<void(char digit, DtmfSource source)> listener) override;
+  void set_inband_dtmf(bool on) override;
+  void set_symmetric(bool on) override { symmetric_ = on; }
+  void set_sending(bool on) override { sending_ = on; }
+  Stats stats() const override;
 
   // MediaEndpoint
   const Codec* codec() const override { return codec_.get(); }
@@ -79,6 +84,8 @@ class RtpSessionImpl final : public RtpSession {
   sockaddr_storage remote_{};
   bool have_remote_ = false;
   // Symmetric RTP: once packets arrive, the address they come from is the peer's.
+  bool symmetric_ = true;
+  bool sending_ = true;
   bool latched_ = false;
   uint32_t latched_ssrc_ = 0;
   uint64_t last_from_remote_ms_ = 0;
@@ -90,8 +97,11 @@ class RtpSessionImpl final : public RtpSession {
   bool warned_transcode_ = false;
 
   MediaReceiver* receiver_ = nullptr;
-  std::function<void(char)> dtmf_listener_;
+  std::function<void(char, DtmfSource)> dtmf_listener_;
   DtmfReceiver dtmf_;
+  std::unique_ptr<InbandDtmfDetector> inband_;  // while in-band detection is on
+  RtpReceiveStats receive_stats_;                // of the peer's audio stream
+  uint32_t stats_ssrc_ = 0;                       // the stream receive_stats_ counts
 
   uint32_t ssrc_ = 0;
   uint16_t seq_ = 0;

@@ -152,18 +152,21 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
   auto st = rtp_->stats();
   char jitter[32];
   std::snprintf(jitter, sizeof jitter, "%.2f", st.jitter_ms);
+  const double loss_percent = st.packets_expected ? 100.0 * double(std::max<int64_t>(st.packets_lost, 0)) /
+                                                       double(st.packets_expected)
+                                                 : 0.0;
   char loss[32];
-  std::snprintf(loss, sizeof loss, "%.2f",
-                st.packets_expected ? 100.0 * double(std::max<int64_t>(st.packets_lost, 0)) /
-                                          double(st.packets_expected)
-                                    : 0.0);
+  std::snprintf(loss, sizeof loss, "%.2f", loss_percent);
+  char mos[32];
+  std::snprintf(mos, sizeof mos, "%.2f", st.mos);
   return {{"packets_sent", std::to_string(st.packets_sent)},
           {"packets_received", std::to_string(st.packets_received)},
           {"bytes_sent", std::to_string(st.bytes_sent)},
           {"bytes_received", std::to_string(st.bytes_received)},
           {"packets_lost", std::to_string(st.packets_lost)},
           {"loss_percent", loss},
-          {"jitter_ms", jitter}};
+          {"jitter_ms", jitter},
+          {"mos", mos}};
 }
 
 void CallLeg::remote_reinvite(MediaChoice media) {

@@ -8,6 +8,7 @@ NAT: the caller's Via and Contact name a port nobody listens on (as a phone behi
 writes its private address); zvon's BYE still reaches it, at the address the INVITE came
 from."""
 import os
+import re
 import struct
 import tempfile
 import time
@@ -64,7 +65,8 @@ def info_request(cseq, content_type, body, expect):
   <recv response="%d"/>""" % (cseq, content_type, body, expect)
 
 
-def run_call(z, actions, formats, service="700", rtp=None, contact_port=None, during=None):
+def run_call(z, actions, formats, service="700", rtp=None, contact_port=None, during=None,
+             caller="101"):
     """Places one call from 101 with the given actions; `during(zvon_media)` runs while the
     call is up. Returns the sipp result."""
     work = tempfile.mkdtemp(prefix="dtmf-", dir=z.dir)
@@ -73,10 +75,11 @@ def run_call(z, actions, formats, service="700", rtp=None, contact_port=None, du
     local_port = free_port("both")
     scenario = fill_template("uac_dtmf.xml.in", FORMATS=formats[0], RTPMAP=formats[1],
                              ACTIONS=actions)
-    uac = run_sipp(scenario, "127.0.0.1:%d" % z.sip_port, user="101", password=SECRETS["101"],
+    uac = run_sipp(scenario, "127.0.0.1:%d" % z.sip_port, user=caller,
+                   password=SECRETS.get(caller, caller + "secret"),
                    service=service, timeout=25, background=True, work_dir=z.dir,
                    local_port=local_port,
-                   extra_keys={"caller": "101", "rtp_port": rtp.getsockname()[1],
+                   extra_keys={"caller": caller, "rtp_port": rtp.getsockname()[1],
                                "info_file": info,
                                "contact_port": contact_port or local_port})
     try:
@@ -179,6 +182,47 @@ def test_tones_are_not_digits_when_telephone_event_is_negotiated(z):
         w.close()
 
 
+def test_dtmfmode_inband_declines_telephone_event(z):
+    """Endpoint 104 says dtmfmode=inband: the caller offers telephone-event, zvon's answer
+    leaves it out and the keys are heard as tones."""
+    rtp = udp_socket()
+    answer = {}
+
+    def send_tones(media):
+        frames = []
+        for key in "7#":
+            tone = dtmf_ulaw(key, 100)
+            frames += [tone[i:i + 160] for i in range(0, len(tone), 160)] + [bytes([0xFF]) * 160] * 5
+        for i, payload in enumerate(frames):  # bounded: 20 packets
+            rtp.sendto(rtp_packet(0, 3000 + i, 160 * i, 0x6666, payload), media)
+            time.sleep(0.02)
+
+    w = EventWatcher(z, ["DTMF"])
+    try:
+        r = run_call(z, "", TE_FORMATS, rtp=rtp, during=send_tones, caller="104")
+        check(r.ok, r.describe() + z.log_text()[-2000:])
+        check(digits_of(w, "inband", 2) == "7#", "DTMF events: %r" % w.snapshot())
+        sdp = r.messages.split("SIP/2.0 200 OK")[1] if "SIP/2.0 200 OK" in r.messages else ""
+        check("m=audio" in sdp and "telephone-event" not in sdp.split("-----")[0],
+              "zvon's answer offers no telephone-event: %r" % sdp[:600])
+    finally:
+        w.close()
+
+
+def test_bad_dtmfmode_or_nat_is_reported(z):
+    good = z.read_etc("sip.conf")
+    try:
+        for key, value in (("dtmfmode", "tones"), ("nat", "maybe")):
+            z.write_etc("sip.conf", good + "\n[105]\ntype = endpoint\nsecret = x\n%s = %s\n" % (key, value))
+            status, out = z.rx("module reload chan_sip")
+            check(status == 1 and re.search(r"sip\.conf:\d+", out) and key in out,
+                  "%s = %s refused with file:line: %s" % (key, value, out))
+    finally:
+        z.write_etc("sip.conf", good)
+        status, out = z.rx("module reload chan_sip")
+        check(status == 0, out)
+
+
 def test_nat_contact_fixup_for_in_dialog_requests(z):
     dead_port = free_port("udp")  # nobody listens: where a phone behind NAT says it is
     r = run_call(z, "", TE_FORMATS, service="701", contact_port=dead_port)
@@ -189,12 +233,17 @@ def test_nat_contact_fixup_for_in_dialog_requests(z):
 
 
 if __name__ == "__main__":
-    with Zvon(dialplan={"extensions.conf": DIALPLAN},
+    sip_conf = open(os.path.join(os.environ.get("ZVON_SOURCE_DIR", os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "..", "..")), "etc", "sip.conf")).read()
+    sip_conf += '\n[104](phone)\nsecret = 104secret\ncallerid = "Dave" <104>\ndtmfmode = inband\n'
+    with Zvon(dialplan={"extensions.conf": DIALPLAN}, etc={"sip.conf": sip_conf},
               zvon_general={"log_level": "verbose"}) as zvon:
         run_tests([
             test_rfc4733_pcaps_from_sip_tester,
             test_sip_info_digits,
             test_inband_tones_in_g711,
             test_tones_are_not_digits_when_telephone_event_is_negotiated,
+            test_dtmfmode_inband_declines_telephone_event,
+            test_bad_dtmfmode_or_nat_is_reported,
             test_nat_contact_fixup_for_in_dialog_requests,
         ], zvon)

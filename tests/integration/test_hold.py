@@ -5,6 +5,7 @@ socket receives RTP that is not the caller's audio. The re-INVITE back to sendre
 the caller's RTP to another port, resumes the bridge to that new port; an RFC 2543 hold
 (c=0.0.0.0) holds again. Events say Hold / Unhold / MusicOnHoldStart / MusicOnHoldStop."""
 import os
+import re
 import tempfile
 import time
 
@@ -96,6 +97,11 @@ def test_hold_plays_music_and_unhold_resumes(z):
         status, out = z.rx("core show channel " + caller_name)
         check(status == 0 and "On hold:" in out and "yes" in out.split("On hold:")[1].split("\n")[0],
               "core show channel says the caller holds: " + out)
+        m = re.search(r"packets_received:\s+(\d+)", out)
+        check("-- Media --" in out and m and int(m.group(1)) >= 40 and
+              re.search(r"jitter_ms:\s+[\d.]+", out) and re.search(r"packets_lost:\s+-?\d+", out) and
+              re.search(r"mos:\s+[1-4]\.\d\d", out),
+              "core show channel shows the RTP statistics: " + out)
 
         check(wait_file_exists(f["resumed"]), "the unhold re-INVITE was answered sendrecv")
         time.sleep(0.1)
@@ -139,10 +145,36 @@ def test_moh_classes_command(z):
     check(status == 0 and "Class: default" in out and "files: 2" in out, out)
 
 
+def test_moh_reload_error_keeps_the_classes(z):
+    good = z.read_etc("musiconhold.conf")
+    try:
+        z.write_etc("musiconhold.conf", good + "\n[radio]\nmode = stream\ndirectory = moh/default\n")
+        status, out = z.rx("module reload res_musiconhold")
+        check(status == 1 and re.search(r"musiconhold\.conf:\d+", out) and "mode" in out,
+              "a bad mode is refused with file:line: " + out)
+        z.write_etc("musiconhold.conf", good + "\n[empty]\ndirectory = /nonexistent-moh-dir\n")
+        status, out = z.rx("module reload res_musiconhold")
+        check(status == 1 and "not a directory" in out, "a missing directory is refused: " + out)
+        status, out = z.rx("moh show classes")
+        check(status == 0 and "Class: default" in out and "1 class" in out, "the old classes stay: " + out)
+    finally:
+        z.write_etc("musiconhold.conf", good)
+    z.write_etc("musiconhold.conf", good + "\n[again]\ndirectory = moh/default\nsort = random\n")
+    try:
+        status, out = z.rx("module reload res_musiconhold")
+        check(status == 0, out)
+        status, out = z.rx("moh show classes")
+        check("Class: again" in out and "sort: random" in out and "2 classes" in out, out)
+    finally:
+        z.write_etc("musiconhold.conf", good)
+        z.rx("module reload res_musiconhold")
+
+
 if __name__ == "__main__":
     with Zvon(dialplan={"extensions.conf": DIALPLAN},
               zvon_general={"log_level": "verbose"}) as zvon:
         run_tests([
             test_moh_classes_command,
+            test_moh_reload_error_keeps_the_classes,
             test_hold_plays_music_and_unhold_resumes,
         ], zvon)

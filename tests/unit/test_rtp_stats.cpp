@@ -74,3 +74,14 @@ TEST_CASE("rtp stats: timestamps wrapping past 2^32 give no false jitter", "[rtp
   CHECK(s.jitter_units() == Approx(0).margin(1e-9));
   CHECK(s.lost() == 0);
 }
+
+TEST_CASE("rtp stats: the MOS estimate falls with loss and jitter", "[rtp][stats]") {
+  double clean = mos_estimate(0, 0);
+  CHECK(clean > 4.3);
+  CHECK(clean <= 4.5);
+  CHECK(mos_estimate(5, 0) < clean);
+  CHECK(mos_estimate(0, 100) < clean);
+  CHECK(mos_estimate(20, 200) < 2.6);
+  CHECK(mos_estimate(100, 1000) == Approx(1.0));
+  CHECK(mos_estimate(-3, -1) == Approx(clean));  // nonsense in, the best case out
+}

@@ -61,6 +61,7 @@ class RtpSession : public MediaEndpoint {
     uint64_t packets_expected = 0;  // from the first to the highest sequence number seen
     int64_t packets_lost = 0;       // expected - received (negative with duplicates)
     double jitter_ms = 0;           // interarrival jitter estimate
+    double mos = 0;                 // E-model listening quality 1..4.5 from loss and jitter; 0: no audio yet
     uint64_t last_received_ms = 0;  // loop clock of the last packet from the peer, 0: none yet
   };
   virtual Stats stats() const = 0;

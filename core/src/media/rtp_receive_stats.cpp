@@ -1,5 +1,6 @@
 #include "rtp_receive_stats.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace zvon {
@@ -38,6 +39,17 @@ void RtpReceiveStats::on_packet(uint16_t seq, uint32_t rtp_timestamp, uint64_t a
   }
   last_transit_ = transit;
   have_transit_ = true;
+}
+
+double mos_estimate(double loss_percent, double jitter_ms) {
+  if (loss_percent < 0) loss_percent = 0;
+  if (jitter_ms < 0) jitter_ms = 0;
+  const double delay = 2 * jitter_ms + 10;
+  const double id = delay < 160 ? delay / 40 : (delay - 120) / 10;
+  const double ie = 2.5 * loss_percent;  // G.711 with packet loss concealment, random loss
+  const double r = std::max(0.0, std::min(93.2, 93.2 - id - ie));
+  const double mos = 1 + 0.035 * r + 0.000007 * r * (r - 60) * (100 - r);
+  return std::max(1.0, std::min(4.5, mos));
 }
 
 }  // namespace zvon

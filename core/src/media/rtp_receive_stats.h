@@ -35,4 +35,10 @@ class RtpReceiveStats {
   uint32_t clock_rate_ = 0;
 };
 
+// A listening-quality estimate (MOS, 1..4.5) from what a receiver sees: the ITU-T G.107
+// E-model reduced as Cole and Rosenbluth did for VoIP monitoring, with the delay taken as
+// twice the jitter plus 10 ms of coding (no round trip known) and G.711 with random loss.
+// A rough guide for spotting bad calls, not a measurement.
+double mos_estimate(double loss_percent, double jitter_ms);
+
 }  // namespace zvon

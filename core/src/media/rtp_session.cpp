@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <string>
@@ -170,6 +171,9 @@ RtpSession::Stats RtpSessionImpl::stats() const {
   s.packets_expected = receive_stats_.expected();
   s.packets_lost = receive_stats_.lost();
   s.jitter_ms = receive_stats_.jitter_ms();
+  if (s.packets_expected)
+    s.mos = mos_estimate(100.0 * double(std::max<int64_t>(s.packets_lost, 0)) / double(s.packets_expected),
+                         s.jitter_ms);
   s.last_received_ms = latched_ ? last_from_remote_ms_ : 0;
   return s;
 }

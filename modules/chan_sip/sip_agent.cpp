@@ -298,8 +298,14 @@ void SipAgent::on_event(int event, int status, const char* phrase, nua_handle_s*
       else nua_handle_destroy(nh);
       return;
     case nua_i_info:
-      if (leg && sip) handle_info(*leg, nh, sip);
-      else if (sip) nua_respond(nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua_), TAG_END());
+      if (leg) {
+        if (sip) handle_info(*leg, nh, sip);
+        return;
+      }
+      // INFO outside any call of ours: nothing to apply it to, and the handle the stack made
+      // for it is not wanted either.
+      if (sip) nua_respond(nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua_), TAG_END());
+      nua_handle_destroy(nh);
       return;
     case nua_i_invite:
       if (!sip) return;

@@ -16,7 +16,7 @@ import time
 from dtmf_test_common import (EventWatcher, dtmf_ulaw, fill_template, rtp_packet, udp_socket,
                               wait_file)
 from sip_test_common import SECRETS
-from zvon_harness import Zvon, check, free_port, run_sipp, run_tests
+from zvon_harness import SipClient, Zvon, check, free_port, run_sipp, run_tests
 
 DIALPLAN = """
 [internal]
@@ -209,6 +209,16 @@ def test_dtmfmode_inband_declines_telephone_event(z):
         w.close()
 
 
+def test_info_outside_a_call_is_481(z):
+    with SipClient(z.sip_port) as c:
+        c.request("INFO", "sip:101@127.0.0.1:%d" % z.sip_port,
+                  ["Content-Type: application/dtmf-relay"], body="")
+        r = c.recv_final()
+        check(r is not None and r.status == 481, "INFO without a dialog: %r" % r)
+    status, out = z.rx("core show version")
+    check(status == 0, "still serving: " + out)
+
+
 def test_bad_dtmfmode_or_nat_is_reported(z):
     good = z.read_etc("sip.conf")
     try:
@@ -244,6 +254,7 @@ if __name__ == "__main__":
             test_inband_tones_in_g711,
             test_tones_are_not_digits_when_telephone_event_is_negotiated,
             test_dtmfmode_inband_declines_telephone_event,
+            test_info_outside_a_call_is_481,
             test_bad_dtmfmode_or_nat_is_reported,
             test_nat_contact_fixup_for_in_dialog_requests,
         ], zvon)

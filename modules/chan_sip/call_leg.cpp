@@ -150,6 +150,13 @@ std::string CallLeg::describe() const {
 
 std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
   auto st = rtp_->stats();
+  // What only the peer's RTCP reports tell: "-" until one arrived.
+  auto known = [](double v) {
+    if (v < 0) return std::string("-");
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", v);
+    return std::string(b);
+  };
   char jitter[32];
   std::snprintf(jitter, sizeof jitter, "%.2f", st.jitter_ms);
   const double loss_percent = st.packets_expected ? 100.0 * double(std::max<int64_t>(st.packets_lost, 0)) /
@@ -166,7 +173,12 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
           {"packets_lost", std::to_string(st.packets_lost)},
           {"loss_percent", loss},
           {"jitter_ms", jitter},
-          {"mos", mos}};
+          {"mos", mos},
+          {"rtcp_sent", std::to_string(st.rtcp_sent)},
+          {"rtcp_received", std::to_string(st.rtcp_received)},
+          {"rtt_ms", known(st.rtt_ms)},
+          {"remote_loss_percent", known(st.remote_loss_percent)},
+          {"remote_jitter_ms", known(st.remote_jitter_ms)}};
 }
 
 void CallLeg::remote_reinvite(MediaChoice media) {

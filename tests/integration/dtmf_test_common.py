@@ -117,6 +117,55 @@ def udp_socket():
     return s
 
 
+def udp_pair():
+    """(RTP socket on an even port, RTCP socket on the port above), bounded attempts."""
+    import random
+    rng = random.Random()
+    for _ in range(100):
+        port = rng.randrange(40000, 60000) & ~1
+        a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            a.bind(("127.0.0.1", port))
+            b.bind(("127.0.0.1", port + 1))
+        except OSError:
+            a.close()
+            b.close()
+            continue
+        a.settimeout(0.05)
+        b.settimeout(0.05)
+        return a, b
+    raise RuntimeError("no free even/odd port pair")
+
+
+def parse_rtcp_sr(data):
+    """(sender SSRC, NTP 64-bit, [report blocks as dicts]) of a compound starting with an SR,
+    or None."""
+    if len(data) < 28 or data[0] >> 6 != 2 or data[1] != 200:
+        return None
+    count = data[0] & 0x1F
+    ssrc, ntp_hi, ntp_lo = struct.unpack("!III", data[4:16])
+    blocks = []
+    for i in range(count):
+        o = 28 + 24 * i
+        if len(data) < o + 24:
+            return None
+        b_ssrc, lost_word, highest, jitter, lsr, dlsr = struct.unpack("!IIIIII", data[o:o + 24])
+        blocks.append({"ssrc": b_ssrc, "highest": highest, "jitter": jitter, "lsr": lsr})
+    return ssrc, (ntp_hi << 32) | ntp_lo, blocks
+
+
+def rtcp_rr(our_ssrc, about_ssrc, lsr, dlsr=0):
+    """A receiver report with one block about `about_ssrc` (no loss), and an SDES CNAME."""
+    rr = struct.pack("!BBHI", 0x81, 201, 7, our_ssrc)
+    rr += struct.pack("!IIIIII", about_ssrc, 0, 0, 0, lsr, dlsr)
+    cname = b"test@127.0.0.1"
+    chunk = struct.pack("!I", our_ssrc) + bytes([1, len(cname)]) + cname + b"\0"
+    chunk += b"\0" * (-len(chunk) % 4)
+    sdes = struct.pack("!BBH", 0x81, 202, len(chunk) // 4) + chunk
+    return rr + sdes
+
+
 def receive(sock, seconds):
     """[(source address, parsed packet)] received within `seconds` (bounded)."""
     out = []

@@ -3,13 +3,16 @@ registration of a phone behind NAT, whose Via and Contact name an address it can
 reached at (the INVITE goes to where the REGISTER came from; the Request-URI stays its
 Contact), nat=no leaves the
 Contact alone, and one-way audio: MediaStalled when RTP stops arriving while zvon sends,
-MediaResumed when it comes back (the sender is MusicOnHold())."""
+MediaResumed when it comes back (the sender is MusicOnHold()). RTCP: zvon's sender report
+reaches the port above the caller's RTP port with a report block about the caller's stream,
+and the caller's receiver report gives zvon a round trip shown by core show channel."""
 import os
 import re
 import tempfile
 import time
 
-from dtmf_test_common import EventWatcher, fill_template, rtp_packet, udp_socket, wait_file
+from dtmf_test_common import (EventWatcher, fill_template, parse_rtcp_sr, rtcp_rr, rtp_packet,
+                              udp_pair, wait_file)
 from sip_test_common import SECRETS
 from zvon_harness import SipClient, Zvon, check, free_port, run_sipp, run_tests
 
@@ -18,7 +21,7 @@ DIALPLAN = """
 exten => _1XX,1,Dial(SIP/${EXTEN},8)
  same => n,Hangup()
 exten => 702,1,Answer()
- same => n,MusicOnHold(default,6)
+ same => n,MusicOnHold(default,9)
  same => n,Hangup()
 """
 
@@ -97,8 +100,8 @@ def test_nat_no_keeps_the_contact(z):
         phone.register("103", SECRETS["103"], expires=0, contact=contact)
 
 
-def test_one_way_audio_is_reported(z):
-    rtp = udp_socket()
+def test_one_way_audio_is_reported_and_rtcp_flows(z):
+    rtp, rtcp = udp_pair()
     work = tempfile.mkdtemp(prefix="stall-", dir=z.dir)
     info = os.path.join(work, "media")
     local_port = free_port("both")
@@ -132,11 +135,38 @@ def test_one_way_audio_is_reported(z):
         except OSError:
             pass
         check(got > 12, "the music reached the caller")
+
+        # RTCP on the port above: zvon's sender report (it sends music) with a block about
+        # our stream (the 25 packets, seq 0..24); our receiver report back gives it a round trip.
+        sr, sr_from = None, None
+        deadline = time.monotonic() + 6
+        while sr is None and time.monotonic() < deadline:  # bounded
+            try:
+                data, sr_from = rtcp.recvfrom(2048)
+            except OSError:
+                continue
+            sr = parse_rtcp_sr(data)
+        check(sr is not None, "zvon sent an RTCP sender report to the port above the RTP port")
+        check(sr_from == (media[0], media[1] + 1), "from its RTCP port: %r" % (sr_from,))
+        zvon_ssrc, ntp, blocks = sr
+        check(blocks and blocks[0]["ssrc"] == 0x7777 and blocks[0]["highest"] == 24,
+              "its report block describes our stream: %r" % blocks)
+        rtcp.sendto(rtcp_rr(0x7777, zvon_ssrc, (ntp >> 16) & 0xFFFFFFFF), sr_from)
+
+        def channel_detail():
+            status, out = z.rx("core show channels")
+            name = re.search(r"(SIP/101-\w+)", out)
+            return z.rx("core show channel " + name.group(1))[1] if name else ""
+        out = z.wait_for(lambda: (lambda o: o if re.search(r"rtt_ms:\s+\d", o) else "")(channel_detail()),
+                         timeout=3)
+        check(out and re.search(r"rtcp_received:\s+[1-9]", out) and re.search(r"rtcp_sent:\s+[1-9]", out),
+              "core show channel shows RTCP and a round trip: %r" % out)
     finally:
         r = uac.finish()
         rtp.close()
+        rtcp.close()
         w.close()
-    check(r.ok, "MusicOnHold(default,6) ended and the dialplan hung up: " + r.describe())
+    check(r.ok, "MusicOnHold(default,9) ended and the dialplan hung up: " + r.describe())
 
 
 if __name__ == "__main__":
@@ -150,5 +180,5 @@ if __name__ == "__main__":
             test_rport_in_the_via_of_responses,
             test_contact_behind_nat_is_reached_at_its_source,
             test_nat_no_keeps_the_contact,
-            test_one_way_audio_is_reported,
+            test_one_way_audio_is_reported_and_rtcp_flows,
         ], zvon)

@@ -63,6 +63,13 @@ class RtpSession : public MediaEndpoint {
     double jitter_ms = 0;           // interarrival jitter estimate
     double mos = 0;                 // E-model listening quality 1..4.5 from loss and jitter; 0: no audio yet
     uint64_t last_received_ms = 0;  // loop clock of the last packet from the peer, 0: none yet
+    // RTCP (RFC 3550 §6), on the port above the RTP port: reports sent and received, and what
+    // the peer's reports say about our stream; -1 until a report told it.
+    uint64_t rtcp_sent = 0;
+    uint64_t rtcp_received = 0;
+    double rtt_ms = -1;               // round trip, from its report's LSR/DLSR
+    double remote_loss_percent = -1;  // the fraction it lost of what we sent
+    double remote_jitter_ms = -1;     // the jitter it sees on what we send
   };
   virtual Stats stats() const = 0;
 };

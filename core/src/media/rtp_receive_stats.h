@@ -18,6 +18,8 @@ class RtpReceiveStats {
   // From the first sequence number seen to the highest, counting wraps (RFC 3550 A.3).
   uint64_t expected() const { return received_ ? extended_max() - base_seq_ + 1 : 0; }
   int64_t lost() const { return int64_t(expected()) - int64_t(received_); }
+  // The extended highest sequence number received (cycles in the high 16 bits).
+  uint32_t extended_highest() const { return uint32_t(extended_max()); }
   // The jitter estimate J (RFC 3550 A.8), in timestamp units and in milliseconds.
   double jitter_units() const { return jitter_; }
   double jitter_ms() const { return clock_rate_ ? jitter_ * 1000.0 / clock_rate_ : 0; }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "inband_dtmf.h"
+#include "rtcp.h"
 #include "rtp_receive_stats.h"
 #include "telephone_event.h"
 #include "zvon/loop.h"
@@ -59,6 +60,12 @@ class RtpSessionImpl final : public RtpSession {
                       const sockaddr* addr, unsigned flags);
   void on_datagram(uint8_t* data, size_t len, const sockaddr* from);
   bool accept_source(const sockaddr* from, uint32_t ssrc);
+
+  // RTCP on local_port_ + 1, best effort: without that port the session goes on without it.
+  static constexpr uint64_t kRtcpIntervalMs = 5000;  // RFC 3550's minimum
+  void open_rtcp(const sockaddr_storage& bind_to);
+  void on_rtcp(const uint8_t* data, size_t len, const sockaddr* from);
+  void send_rtcp();
 
   // Outgoing stream: who feeds it now (a relayed endpoint and SSRC, or our own audio).
   struct Source {
@@ -115,6 +122,17 @@ class RtpSessionImpl final : public RtpSession {
   bool marker_pending_ = false;
 
   Stats stats_;
+
+  UvHandle<uv_udp_t> rtcp_udp_;
+  std::array<uint8_t, 1500> rtcp_recv_buf_{};
+  std::array<uint8_t, 512> rtcp_send_buf_{};
+  sockaddr_storage rtcp_remote_{};  // latched from the peer's reports, else RTP port + 1
+  bool have_rtcp_remote_ = false;
+  uint64_t rtcp_prior_expected_ = 0;  // for the fraction lost of each interval
+  uint64_t rtcp_prior_received_ = 0;
+  uint32_t lsr_ = 0;                  // middle of the NTP time of the peer's last SR
+  uint64_t lsr_at_ms_ = 0;            // when it arrived (loop clock)
+  UvHandle<uv_timer_t> rtcp_timer_;   // last: closed first
 };
 
 }  // namespace zvon

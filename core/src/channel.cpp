@@ -119,6 +119,9 @@ void Channel::publish(std::string_view type) {
   if (!caller_.name.empty()) e.add("caller_name", caller_.name);
   if (!dialed_.empty()) e.add("dialed", dialed_);
   if (!location_.context.empty()) e.add("context", location_.context);
+  // The call's media quality goes with its end (RTP packets, loss, jitter).
+  if (type == "ChannelHangup" && driver_)
+    for (auto& [k, v] : driver_->media_stats()) e.add("rtp_" + k, v);
   core_.events().publish(std::move(e));
 }
 
@@ -152,11 +155,24 @@ void Channel::on_hangup(HangupCause cause) {
   changed();
 }
 
-void Channel::on_dtmf(char digit) {
+void Channel::on_dtmf(char digit, DtmfSource source) {
   digits_ += digit;
+  log(LogLevel::Verbose, "channel", name_, ": DTMF ", std::string(1, digit), " (", to_string(source), ")");
   Event e;
   e.type = "DTMF";
-  e.add("channel", name_).add("digit", std::string(1, digit));
+  e.add("channel", name_).add("uniqueid", unique_id_).add("digit", std::string(1, digit))
+      .add("source", to_string(source));
+  core_.events().publish(std::move(e));
+  changed();
+}
+
+void Channel::on_hold(bool held) {
+  if (held == held_ || hung_up()) return;
+  held_ = held;
+  log(LogLevel::Verbose, "channel", name_, held ? ": put on hold by the far end" : ": taken off hold");
+  Event e;
+  e.type = held ? "Hold" : "Unhold";
+  e.add("channel", name_).add("uniqueid", unique_id_);
   core_.events().publish(std::move(e));
   changed();
 }
@@ -255,7 +271,11 @@ ChannelInfo Channel::info() const {
   i.application = app_name_;
   i.loop = loop_.name();
   i.age_seconds = int64_t((loop_.now_ms() - created_ms_) / 1000);
-  if (driver_) i.detail = driver_->describe();
+  if (driver_) {
+    i.detail = driver_->describe();
+    i.media_stats = driver_->media_stats();
+  }
+  i.on_hold = held_;
   i.technology_module = tech_use_.module_name();
   i.application_module = app_use_.module_name();
   return i;

@@ -106,6 +106,9 @@ Pinned<Application> CoreImpl::find_application(std::string_view n) { return regi
 Pinned<DialplanFunction> CoreImpl::find_function(std::string_view n) { return registries_.functions.find(n); }
 Pinned<ChannelTechnology> CoreImpl::find_technology(std::string_view n) { return registries_.technologies.find(n); }
 Pinned<Codec> CoreImpl::find_codec(std::string_view n) { return registries_.codecs.find(n); }
+Pinned<HoldMusic> CoreImpl::find_hold_music() {
+  return registries_.hold_music.find(Registries::kHoldMusicName);
+}
 std::vector<std::string> CoreImpl::application_names() { return registries_.applications.names(); }
 
 Result<void> CoreImpl::start(bool console_socket) {

@@ -73,6 +73,7 @@ class CoreImpl final : public Core {
   Pinned<DialplanFunction> find_function(std::string_view name) override;
   Pinned<ChannelTechnology> find_technology(std::string_view name) override;
   Pinned<Codec> find_codec(std::string_view name) override;
+  Pinned<HoldMusic> find_hold_music() override;
   std::vector<std::string> application_names() override;
   void request_shutdown() override;
 

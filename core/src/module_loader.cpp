@@ -61,6 +61,9 @@ class ModuleContextImpl final : public ModuleContext {
   Result<Registration> add_command(ConsoleCommand command) override {
     return core_.commands().add(std::move(command), usage_->name());
   }
+  Result<Registration> add_hold_music(HoldMusic& music) override {
+    return core_.registries().hold_music.add(Registries::kHoldMusicName, music, usage_);
+  }
 
  private:
   CoreImpl& core_;

@@ -11,6 +11,7 @@
 
 #include "zvon/application.h"
 #include "zvon/codec.h"
+#include "zvon/hold_music.h"
 #include "zvon/log.h"
 #include "zvon/module.h"
 #include "zvon/result.h"
@@ -87,6 +88,9 @@ struct Registries {
   NamedRegistry<DialplanFunction> functions{"function", true};
   NamedRegistry<ChannelTechnology> technologies{"channel technology", true};
   NamedRegistry<Codec> codecs{"codec", true};
+  // One entry at most, under kHoldMusicName: the module that plays music on hold.
+  NamedRegistry<HoldMusic> hold_music{"music-on-hold provider", false};
+  static constexpr std::string_view kHoldMusicName = "music-on-hold";
   // The owner of what the core registers itself (built-in functions, test objects).
   std::shared_ptr<ModuleUsage> core_usage = std::make_shared<ModuleUsage>("core");
 };

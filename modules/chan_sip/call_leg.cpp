@@ -1,10 +1,13 @@
 #include "call_leg.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <random>
 
 #include "hangup_causes.h"
 #include "sip_agent.h"
 #include "sip_shared.h"
+#include "zvon/core.h"
 #include "zvon/log.h"
 
 namespace zvon::sip {
@@ -27,7 +30,8 @@ CallLeg::CallLeg(SipShared& shared, Channel& channel, uint64_t id, Direction dir
       sdp_session_(random_session_id()) {
   s_.router.add(channel_.loop(), id_, this);
   Channel* ch = &channel_;
-  rtp_->set_dtmf_listener([ch](char digit) { ch->on_dtmf(digit); });
+  rtp_->set_dtmf_listener([ch](char digit, DtmfSource source) { ch->on_dtmf(digit, source); });
+  rtp_->set_symmetric(endpoint_.nat != NatMode::No);
 }
 
 CallLeg::~CallLeg() {
@@ -42,21 +46,74 @@ bool CallLeg::apply_media(const MediaChoice& choice) {
         " is not loaded (is codec_g711 loaded?)");
     return false;
   }
-  if (auto r = rtp_->set_remote(choice.remote_address, choice.remote_port); !r) {
-    log(LogLevel::Warning, "chan_sip", channel_.name(), ": ", r.message());
-    return false;
+  // c=0.0.0.0 (an RFC 2543 hold) keeps the address we had: there is nowhere new to send.
+  const bool null_address = choice.remote_address == "0.0.0.0";
+  if (!null_address || !have_media_) {
+    if (auto r = rtp_->set_remote(choice.remote_address, choice.remote_port); !r) {
+      log(LogLevel::Warning, "chan_sip", channel_.name(), ": ", r.message());
+      return false;
+    }
   }
-  rtp_->set_codec(std::move(codec), choice.audio_pt, choice.dtmf_pt);
+  if (!have_media_ || media_.codec != choice.codec || media_.audio_pt != choice.audio_pt ||
+      media_.dtmf_pt != choice.dtmf_pt)
+    rtp_->set_codec(std::move(codec), choice.audio_pt, choice.dtmf_pt);
+  // In-band detection where the endpoint sends tones, or may (auto without telephone-event).
+  rtp_->set_inband_dtmf(endpoint_.dtmf_mode == DtmfMode::Inband ||
+                        (endpoint_.dtmf_mode == DtmfMode::Auto && choice.dtmf_pt < 0));
+  const std::string kept_address = media_.remote_address;
   media_ = choice;
+  if (null_address && have_media_) media_.remote_address = kept_address;
+  if (!have_media_) {
+    media_since_ms_ = channel_.loop().now_ms();
+    if (uv_timer_init(channel_.loop().uv(), media_timer_.get()) == 0) {
+      media_timer_.mark_open();
+      media_timer_.get()->data = this;
+      uv_timer_start(
+          media_timer_.get(), [](uv_timer_t* t) { static_cast<CallLeg*>(t->data)->check_media(); },
+          1000, 1000);
+    }
+  }
   have_media_ = true;
   return true;
+}
+
+void CallLeg::check_media() {
+  const int after_s = s_.config.get()->media_warning_seconds;
+  if (after_s <= 0 || ended_ || channel_.state() != ChannelState::Up) return;
+  auto st = rtp_->stats();
+  const bool sending = st.packets_sent > last_sent_checked_;
+  last_sent_checked_ = st.packets_sent;
+  const uint64_t now = channel_.loop().now_ms();
+  const uint64_t last = st.last_received_ms ? st.last_received_ms : media_since_ms_;
+  const uint64_t silent_ms = now > last ? now - last : 0;
+  auto publish = [&](const char* type) {
+    Event e;
+    e.type = type;
+    e.add("channel", channel_.name()).add("uniqueid", channel_.unique_id())
+        .add("direction", "receive").add("seconds", std::to_string(silent_ms / 1000))
+        .add("packets_sent", std::to_string(st.packets_sent))
+        .add("packets_received", std::to_string(st.packets_received));
+    s_.core.events().publish(std::move(e));
+  };
+  if (!stalled_ && sending && silent_ms >= uint64_t(after_s) * 1000) {
+    stalled_ = true;
+    log(LogLevel::Warning, "chan_sip", channel_.name(), ": no RTP from ", media_.remote_address, ":",
+        media_.remote_port, " for ", silent_ms / 1000,
+        " s while we send (one-way audio: NAT or firewall on the phone's side?)");
+    publish("MediaStalled");
+  } else if (stalled_ && silent_ms < 1000) {
+    stalled_ = false;
+    log(LogLevel::Notice, "chan_sip", channel_.name(), ": RTP flows again");
+    publish("MediaResumed");
+  }
 }
 
 std::string CallLeg::local_sdp(bool offer) {
   auto cfg = s_.config.get();
   auto formats = offer || !have_media_ ? offer_formats(endpoint_.codecs, endpoint_.telephone_event)
                                        : answer_formats(media_);
-  return build_sdp(sdp_session_, sdp_version_, cfg->media_address, rtp_->local_port(), formats);
+  return build_sdp(sdp_session_, sdp_version_, cfg->media_address, rtp_->local_port(), formats,
+                   local_direction_);
 }
 
 void CallLeg::call() {
@@ -89,6 +146,61 @@ std::string CallLeg::describe() const {
   if (have_media_)
     d += " <-> " + media_.remote_address + ":" + std::to_string(media_.remote_port) + " " + media_.codec;
   return d;
+}
+
+std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
+  auto st = rtp_->stats();
+  // What only the peer's RTCP reports tell: "-" until one arrived.
+  auto known = [](double v) {
+    if (v < 0) return std::string("-");
+    char b[32];
+    std::snprintf(b, sizeof b, "%.2f", v);
+    return std::string(b);
+  };
+  char jitter[32];
+  std::snprintf(jitter, sizeof jitter, "%.2f", st.jitter_ms);
+  const double loss_percent = st.packets_expected ? 100.0 * double(std::max<int64_t>(st.packets_lost, 0)) /
+                                                       double(st.packets_expected)
+                                                 : 0.0;
+  char loss[32];
+  std::snprintf(loss, sizeof loss, "%.2f", loss_percent);
+  char mos[32];
+  std::snprintf(mos, sizeof mos, "%.2f", st.mos);
+  return {{"packets_sent", std::to_string(st.packets_sent)},
+          {"packets_received", std::to_string(st.packets_received)},
+          {"bytes_sent", std::to_string(st.bytes_sent)},
+          {"bytes_received", std::to_string(st.bytes_received)},
+          {"packets_lost", std::to_string(st.packets_lost)},
+          {"loss_percent", loss},
+          {"jitter_ms", jitter},
+          {"mos", mos},
+          {"rtcp_sent", std::to_string(st.rtcp_sent)},
+          {"rtcp_received", std::to_string(st.rtcp_received)},
+          {"rtt_ms", known(st.rtt_ms)},
+          {"remote_loss_percent", known(st.remote_loss_percent)},
+          {"remote_jitter_ms", known(st.remote_jitter_ms)}};
+}
+
+void CallLeg::remote_reinvite(MediaChoice media) {
+  if (ended_) return;
+  if (!apply_media(media)) {
+    s_.agent->answer_reinvite(id_, 488, "Not Acceptable Here", {});
+    return;
+  }
+  // RFC 3264 §8.4: a sendonly offer is answered recvonly (we stop sending), inactive with
+  // inactive; sendrecv again takes the hold off.
+  const SdpDirection theirs = media.remote_direction;
+  local_direction_ = answer_direction(theirs);
+  rtp_->set_sending(theirs == SdpDirection::SendRecv || theirs == SdpDirection::RecvOnly);
+  ++sdp_version_;
+  s_.agent->answer_reinvite(id_, 200, "OK", local_sdp(false));
+  log(LogLevel::Verbose, "chan_sip", channel_.name(), ": re-INVITE: ", media_.remote_address, ":",
+      media_.remote_port, " ", to_string(theirs));
+  channel_.on_hold(theirs == SdpDirection::SendOnly || theirs == SdpDirection::Inactive);
+}
+
+void CallLeg::remote_dtmf(char digit) {
+  if (!ended_) channel_.on_dtmf(digit, DtmfSource::SipInfo);
 }
 
 void CallLeg::remote_ringing() {

@@ -33,6 +33,7 @@ struct OutboundTarget {
   std::string request_uri;  // the registered contact
   std::string to;
   std::string from;
+  std::string next_hop;     // NAT: "sip:host:port" the REGISTER came from, or ""
 };
 
 class CallLeg : public ChannelDriver {
@@ -58,15 +59,24 @@ class CallLeg : public ChannelDriver {
   void hangup(HangupCause cause) override;
   MediaEndpoint* media() override { return rtp_.get(); }
   std::string describe() const override;
+  std::vector<std::pair<std::string, std::string>> media_stats() const override;
 
   // What the far end did (from the SIP thread).
   void remote_ringing();
   void remote_progress(std::optional<MediaChoice> media);
   void remote_answered(MediaChoice media);
   void remote_hangup(HangupCause cause);
+  // A re-INVITE's offer, negotiated: new address, hold (sendonly / inactive / c=0.0.0.0) or
+  // back to sendrecv. Answers it through the agent.
+  void remote_reinvite(MediaChoice media);
+  // A key the far end sent as SIP INFO.
+  void remote_dtmf(char digit);
 
  private:
   std::string local_sdp(bool offer);
+  // Once a second while media flows: a MediaStalled event when nothing arrived for
+  // media_warning seconds although we keep sending (one-way audio), MediaResumed after.
+  void check_media();
 
   SipShared& s_;
   Channel& channel_;
@@ -81,6 +91,11 @@ class CallLeg : public ChannelDriver {
   bool ended_ = false;
   uint64_t sdp_session_;
   uint64_t sdp_version_ = 1;
+  SdpDirection local_direction_ = SdpDirection::SendRecv;  // what our SDP says
+  uint64_t media_since_ms_ = 0;     // when media was first negotiated (loop clock)
+  uint64_t last_sent_checked_ = 0;  // packets_sent at the previous check
+  bool stalled_ = false;
+  UvHandle<uv_timer_t> media_timer_;  // last: closed first
 };
 
 // The worker's side of an accepted INVITE: makes the channel, its RTP and its leg, and starts

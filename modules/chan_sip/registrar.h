@@ -17,6 +17,9 @@ struct Binding {
   std::string endpoint;
   std::string contact;     // the Contact URI to send requests to
   std::string source;      // "udp 127.0.0.1:5062": where the REGISTER came from
+  // NAT (nat=yes/auto): "sip:host:port;transport=udp" where requests are really sent, the
+  // REGISTER's source, while the Request-URI stays `contact`. Empty: send to the contact.
+  std::string next_hop;
   std::string user_agent;
   std::string call_id;
   uint32_t cseq = 0;

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 #include "zvon/log.h"
 
@@ -65,6 +66,22 @@ constexpr StaticType kStatic[] = {{0, "PCMU"}, {3, "GSM"}, {4, "G723"}, {8, "PCM
 
 }  // namespace
 
+const char* to_string(SdpDirection d) {
+  switch (d) {
+    case SdpDirection::SendRecv: return "sendrecv";
+    case SdpDirection::SendOnly: return "sendonly";
+    case SdpDirection::RecvOnly: return "recvonly";
+    case SdpDirection::Inactive: return "inactive";
+  }
+  return "sendrecv";
+}
+
+SdpDirection answer_direction(SdpDirection offered) {
+  if (offered == SdpDirection::SendOnly) return SdpDirection::RecvOnly;
+  if (offered == SdpDirection::RecvOnly) return SdpDirection::SendOnly;
+  return offered;
+}
+
 Result<SdpAudio> parse_sdp(std::string_view text) {
   if (text.empty()) return make_error("empty SDP");
   if (text.size() > kMaxSdp) return make_error("SDP larger than 16 KiB");
@@ -74,6 +91,15 @@ Result<SdpAudio> parse_sdp(std::string_view text) {
   bool in_audio = false, have_audio = false, done = false;
   SdpAudio audio;
   std::string media_address;
+  std::optional<SdpDirection> session_direction, media_direction;
+  bool seen_media = false;
+  auto direction_of = [](std::string_view v) -> std::optional<SdpDirection> {
+    if (v == "sendrecv") return SdpDirection::SendRecv;
+    if (v == "sendonly") return SdpDirection::SendOnly;
+    if (v == "recvonly") return SdpDirection::RecvOnly;
+    if (v == "inactive") return SdpDirection::Inactive;
+    return std::nullopt;
+  };
 
   size_t pos = 0;
   int line_no = 0;
@@ -97,6 +123,7 @@ Result<SdpAudio> parse_sdp(std::string_view text) {
       continue;
     }
     if (type == 'm') {
+      seen_media = true;
       if (in_audio) done = true;  // only the first usable audio stream is used
       in_audio = false;
       if (done) continue;
@@ -119,13 +146,18 @@ Result<SdpAudio> parse_sdp(std::string_view text) {
       }
       in_audio = have_audio = true;
       media_address.clear();
+      media_direction.reset();
     } else if (type == 'c') {
       auto a = connection_address(value);
       if (!a) return a.error();
       if (in_audio) media_address = *a;
       else if (!have_audio) session_address = *a;
+    } else if (type == 'a' && !seen_media) {
+      if (auto d = direction_of(value)) session_direction = d;
     } else if (type == 'a' && in_audio) {
-      if (value.substr(0, 7) == "rtpmap:") {
+      if (auto d = direction_of(value)) {
+        media_direction = d;
+      } else if (value.substr(0, 7) == "rtpmap:") {
         auto rest = value.substr(7);
         auto sp = rest.find(' ');
         int pt = 0;
@@ -152,6 +184,9 @@ Result<SdpAudio> parse_sdp(std::string_view text) {
   if (!have_audio) return make_error("SDP has no RTP/AVP audio stream");
   audio.address = !media_address.empty() ? media_address : session_address;
   if (audio.address.empty()) return make_error("SDP has no c= line for the audio stream");
+  audio.direction = media_direction.value_or(session_direction.value_or(SdpDirection::SendRecv));
+  if (audio.address == "0.0.0.0" && audio.direction == SdpDirection::SendRecv)
+    audio.direction = SdpDirection::SendOnly;
   return audio;
 }
 
@@ -159,6 +194,7 @@ Result<MediaChoice> negotiate(const SdpAudio& remote, const std::vector<CodecPre
   MediaChoice c;
   c.remote_address = remote.address;
   c.remote_port = remote.port;
+  c.remote_direction = remote.direction;
   for (auto& f : remote.formats) {
     if (c.audio_pt < 0 && f.rate == 8000) {
       for (auto& pref : codecs) {
@@ -194,7 +230,7 @@ std::vector<SdpFormat> answer_formats(const MediaChoice& choice) {
 }
 
 std::string build_sdp(uint64_t session_id, uint64_t version, std::string_view address, uint16_t port,
-                      const std::vector<SdpFormat>& formats) {
+                      const std::vector<SdpFormat>& formats, SdpDirection direction) {
   std::string a(address);
   std::string s = "v=0\r\no=zvon " + std::to_string(session_id) + " " + std::to_string(version) +
                   " IN IP4 " + a + "\r\ns=zvon\r\nc=IN IP4 " + a + "\r\nt=0 0\r\nm=audio " +
@@ -205,7 +241,7 @@ std::string build_sdp(uint64_t session_id, uint64_t version, std::string_view ad
     s += "a=rtpmap:" + std::to_string(f.pt) + " " + f.name + "/" + std::to_string(f.rate) + "\r\n";
     if (f.name == "telephone-event") s += "a=fmtp:" + std::to_string(f.pt) + " 0-16\r\n";
   }
-  s += "a=ptime:20\r\na=sendrecv\r\n";
+  s += "a=ptime:20\r\na=" + std::string(to_string(direction)) + "\r\n";
   return s;
 }
 

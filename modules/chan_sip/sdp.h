@@ -11,6 +11,12 @@
 
 namespace zvon::sip {
 
+// RFC 3264 §5.1 / §6.1: which way media flows, as the side that wrote the SDP sees it.
+enum class SdpDirection { SendRecv, SendOnly, RecvOnly, Inactive };
+const char* to_string(SdpDirection d);  // "sendrecv" ...
+// What we answer to an offer: sendonly <-> recvonly, the others as they are.
+SdpDirection answer_direction(SdpDirection offered);
+
 struct SdpFormat {
   int pt = -1;
   std::string name;  // "PCMU", "telephone-event"; empty for an unknown dynamic type
@@ -22,6 +28,9 @@ struct SdpAudio {
   std::string address;  // c= of the stream (or of the session)
   uint16_t port = 0;
   std::vector<SdpFormat> formats;  // in the m= line's order
+  // a=sendonly/recvonly/inactive of the stream (or the session); c=0.0.0.0 (RFC 2543 hold)
+  // counts as sendonly.
+  SdpDirection direction = SdpDirection::SendRecv;
 };
 
 // Parses `text`; a clear error (the offending line) for anything that is not a valid SDP with
@@ -33,8 +42,9 @@ struct MediaChoice {
   std::string codec;    // "PCMU" / "PCMA"
   int audio_pt = -1;
   int dtmf_pt = -1;     // -1: no telephone-event
-  std::string remote_address;
+  std::string remote_address;  // "0.0.0.0" in an RFC 2543 hold: keep sending nowhere new
   uint16_t remote_port = 0;
+  SdpDirection remote_direction = SdpDirection::SendRecv;
 };
 
 // Picks the first format of `remote` (an offer, or the answer to our offer) that `codecs`
@@ -46,7 +56,8 @@ inline constexpr int kOfferedDtmfPt = 101;
 
 // Our description: `formats` in order (audio first, then telephone-event if any).
 std::string build_sdp(uint64_t session_id, uint64_t version, std::string_view address, uint16_t port,
-                      const std::vector<SdpFormat>& formats);
+                      const std::vector<SdpFormat>& formats,
+                      SdpDirection direction = SdpDirection::SendRecv);
 // Our offer: every allowed codec and telephone-event when allowed.
 std::vector<SdpFormat> offer_formats(const std::vector<CodecPref>& codecs, bool dtmf);
 // Our answer: the chosen codec and telephone-event when negotiated.

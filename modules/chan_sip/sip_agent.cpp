@@ -24,6 +24,7 @@ struct SofiaLeg;
 #include <sofia-sip/url.h>
 
 #include "digest_auth.h"
+#include "dtmf_info.h"
 #include "hangup_causes.h"
 #include "sdp.h"
 #include "sip_shared.h"
@@ -38,8 +39,9 @@ struct SofiaLeg {
   Direction direction = Direction::Inbound;
   Loop* loop = nullptr;         // where the leg's channel lives
   std::string endpoint;
-  std::vector<CodecPref> codecs;  // outbound: what we offered
+  std::vector<CodecPref> codecs;  // what we offered (outbound) / allow (inbound, for re-INVITEs)
   bool dtmf = false;
+  bool reinvite_pending = false;  // a re-INVITE waits for the worker's answer
   std::string local_sdp;        // the last SDP we sent
   bool final_sent = false;      // inbound: a final response went out
   bool answered = false;        // 2xx sent (inbound) or received (outbound)
@@ -51,7 +53,7 @@ struct SofiaLeg {
 namespace {
 
 constexpr const char* kSource = "chan_sip";
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER";
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO";
 
 int64_t wall_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -66,25 +68,55 @@ void nua_callback(nua_event_t event, int status, char const* phrase, nua_t*, nua
   agent->on_event(event, status, phrase, nh, leg, sip, callstate);
 }
 
-// "udp 127.0.0.1:5070" for the request being handled.
-std::string request_source(nua_t* nua) {
-  msg_t* msg = nua_current_request(nua);
-  if (!msg) return "?";
-  su_addrinfo_t* ai = msg_addrinfo(msg);
-  if (!ai || !ai->ai_addr) return "?";
-  char host[INET6_ADDRSTRLEN] = "?";
+// Where the request being handled came from.
+struct SourceAddress {
+  std::string transport = "udp";  // "udp" / "tcp"
+  std::string host = "?";
   int port = 0;
+  std::string text() const { return transport + " " + host + ":" + std::to_string(port); }
+  // The next hop that reaches it, for NAT: "sip:1.2.3.4:5070;transport=udp".
+  std::string next_hop() const {
+    bool v6 = host.find(':') != std::string::npos;
+    return "sip:" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + ";transport=" + transport;
+  }
+};
+
+SourceAddress request_address(nua_t* nua) {
+  SourceAddress out;
+  msg_t* msg = nua_current_request(nua);
+  if (!msg) return out;
+  su_addrinfo_t* ai = msg_addrinfo(msg);
+  if (!ai || !ai->ai_addr) return out;
+  char host[INET6_ADDRSTRLEN] = "?";
   if (ai->ai_addr->sa_family == AF_INET) {
     auto* in = reinterpret_cast<sockaddr_in*>(ai->ai_addr);
     inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
-    port = ntohs(in->sin_port);
+    out.port = ntohs(in->sin_port);
   } else if (ai->ai_addr->sa_family == AF_INET6) {
     auto* in6 = reinterpret_cast<sockaddr_in6*>(ai->ai_addr);
     inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
-    port = ntohs(in6->sin6_port);
+    out.port = ntohs(in6->sin6_port);
   }
-  const char* tp = ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
-  return std::string(tp) + " " + host + ":" + std::to_string(port);
+  out.host = host;
+  out.transport = ai->ai_protocol == IPPROTO_TCP ? "tcp" : "udp";
+  return out;
+}
+
+// "udp 127.0.0.1:5070" for the request being handled.
+std::string request_source(nua_t* nua) { return request_address(nua).text(); }
+
+// NAT: must the phone be reached at the address its request came from rather than at its
+// Contact? nat=yes always; nat=auto when the top Via's sent-by is not that address (RFC 3581
+// detection, as the phone cannot know its public address). Over TCP the source port is the
+// connection's, never the Via's, so only the host counts there.
+bool needs_next_hop(NatMode nat, const sip_via_t* via, const SourceAddress& from) {
+  if (nat == NatMode::No || from.port == 0) return false;
+  if (nat == NatMode::Yes) return true;
+  if (!via || !via->v_host) return true;
+  if (from.host != via->v_host) return true;
+  if (from.transport == "tcp") return false;
+  int port = via->v_port ? std::atoi(via->v_port) : 5060;
+  return from.port != port;
 }
 
 // The Digest credentials for `realm` among Authorization / Proxy-Authorization headers.
@@ -132,7 +164,7 @@ Result<void> SipAgent::start(su_root_s* root) {
   if (cfg->tcp && !cfg->udp) url += ";transport=tcp";
   nua_ = nua_create(root, nua_callback, this, NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
                     NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-                    NUTAG_APPL_METHOD("REGISTER"), SIPTAG_ALLOW_STR(kAllow),
+                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("INFO"), SIPTAG_ALLOW_STR(kAllow),
                     NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
                     SIPTAG_USER_AGENT_STR(cfg->user_agent.c_str()),
                     SIPTAG_SERVER_STR(cfg->user_agent.c_str()), TAG_END());
@@ -209,6 +241,23 @@ void SipAgent::hangup(uint64_t id, HangupCause cause) {
   });
 }
 
+void SipAgent::answer_reinvite(uint64_t id, int code, const char* phrase, std::string sdp) {
+  s_.thread.post([this, id, code, phrase, sdp = std::move(sdp)] {
+    auto it = legs_.find(id);
+    if (it == legs_.end()) return;
+    SofiaLeg& leg = *it->second;
+    if (!leg.reinvite_pending) return;
+    leg.reinvite_pending = false;
+    if (sdp.empty()) {
+      nua_respond(leg.nh, code, phrase, TAG_END());
+      return;
+    }
+    leg.local_sdp = sdp;
+    nua_respond(leg.nh, code, phrase, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(leg.local_sdp.c_str()), TAG_END());
+  });
+}
+
 void SipAgent::invite(uint64_t id, Loop& loop, OutboundTarget target, std::string sdp, Endpoint endpoint) {
   s_.thread.post([this, id, loop = &loop, target = std::move(target), sdp = std::move(sdp),
                   endpoint = std::move(endpoint)] {
@@ -227,6 +276,10 @@ void SipAgent::invite(uint64_t id, Loop& loop, OutboundTarget target, std::strin
       tell_hangup(*leg, HangupCause::Failure);
       return;
     }
+    // NAT: the registration's source is the next hop of every request on the handle; the
+    // Request-URI stays its Contact. (Set as a handle parameter: creation tags do not carry it.)
+    if (!target.next_hop.empty())
+      nua_set_hparams(leg->nh, NUTAG_PROXY(URL_STRING_MAKE(target.next_hop.c_str())), TAG_END());
     nua_invite(leg->nh, NUTAG_URL(target.request_uri.c_str()),
                SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(leg->local_sdp.c_str()),
                TAG_END());
@@ -243,6 +296,16 @@ void SipAgent::on_event(int event, int status, const char* phrase, nua_handle_s*
     case nua_i_register:
       if (sip) handle_register(nh, sip);
       else nua_handle_destroy(nh);
+      return;
+    case nua_i_info:
+      if (leg) {
+        if (sip) handle_info(*leg, nh, sip);
+        return;
+      }
+      // INFO outside any call of ours: nothing to apply it to, and the handle the stack made
+      // for it is not wanted either.
+      if (sip) nua_respond(nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(nua_), TAG_END());
+      nua_handle_destroy(nh);
       return;
     case nua_i_invite:
       if (!sip) return;
@@ -291,7 +354,8 @@ void SipAgent::on_event(int event, int status, const char* phrase, nua_handle_s*
 void SipAgent::handle_register(nua_handle_s* nh, const sip_s* sip) {
   auto cfg = s_.config.get();
   const int64_t now = wall_seconds();
-  const std::string source = request_source(nua_);
+  const SourceAddress from = request_address(nua_);
+  const std::string source = from.text();
   auto answer = [&](int code, const char* phrase, tagi_t const* extra = nullptr) {
     nua_respond(nh, code, phrase, NUTAG_WITH_THIS(nua_), TAG_NEXT(extra));
     nua_handle_destroy(nh);
@@ -348,12 +412,15 @@ void SipAgent::handle_register(nua_handle_s* nh, const sip_s* sip) {
     b.endpoint = ep->name;
     b.contact = url_text(m->m_url);
     b.source = source;
+    if (needs_next_hop(ep->nat, sip->sip_via, from)) b.next_hop = from.next_hop();
     b.user_agent = sip->sip_user_agent && sip->sip_user_agent->g_string ? sip->sip_user_agent->g_string : "";
     b.call_id = sip->sip_call_id && sip->sip_call_id->i_id ? sip->sip_call_id->i_id : "";
     b.cseq = sip->sip_cseq ? sip->sip_cseq->cs_seq : 0;
     b.registered_at = steady_now;
     std::string contact = b.contact;
     Binding kept = b;
+    if (!b.next_hop.empty() && expires > 0)
+      log(LogLevel::Verbose, kSource, "endpoint ", ep->name, " (nat): ", contact, " is reached at ", b.next_hop);
     auto change = s_.registrar.update(std::move(b), expires);
     if (s_.store && (change == Registrar::Change::Added || change == Registrar::Change::Refreshed))
       s_.store->saved(kept, expires);
@@ -451,7 +518,17 @@ void SipAgent::handle_invite(nua_handle_s* nh, const sip_s* sip) {
   leg->direction = Direction::Inbound;
   leg->loop = &s_.core.loops().pick_worker();
   leg->endpoint = ep->name;
+  leg->codecs = ep->codecs;
+  leg->dtmf = ep->telephone_event;
   nua_handle_bind(nh, leg.get());
+  // NAT: in-dialog requests (BYE, re-INVITE) go where the INVITE came from, not to a Contact
+  // naming an address behind the phone's NAT.
+  const SourceAddress from = request_address(nua_);
+  if (needs_next_hop(ep->nat, sip->sip_via, from)) {
+    std::string hop = from.next_hop();
+    nua_set_hparams(nh, NUTAG_PROXY(URL_STRING_MAKE(hop.c_str())), TAG_END());
+    log(LogLevel::Verbose, kSource, "call ", call.id, " (nat): in-dialog requests go to ", hop);
+  }
   Loop* loop = leg->loop;
   legs_.emplace(call.id, std::move(leg));
   log(LogLevel::Verbose, kSource, "INVITE from ", ep->name, " (", source, ") to ", exten, ", call ", call.id);
@@ -461,13 +538,49 @@ void SipAgent::handle_invite(nua_handle_s* nh, const sip_s* sip) {
 }
 
 void SipAgent::handle_reinvite(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip) {
-  // Session refreshes and hold keep our side as it is: answer with the SDP we sent last.
   if (leg.local_sdp.empty()) {
     nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
     return;
   }
-  nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-              SIPTAG_PAYLOAD_STR(leg.local_sdp.c_str()), TAG_END());
+  if (leg.reinvite_pending) {
+    nua_respond(nh, 491, "Request Pending", TAG_END());
+    return;
+  }
+  std::string body = is_sdp(sip) ? payload_of(sip) : std::string();
+  if (body.empty()) {
+    // No offer (a session refresh): ours again, unchanged.
+    nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+                SIPTAG_PAYLOAD_STR(leg.local_sdp.c_str()), TAG_END());
+    return;
+  }
+  auto offer = parse_sdp(body);
+  Result<MediaChoice> choice = offer ? negotiate(*offer, leg.codecs, leg.dtmf) : Result<MediaChoice>(offer.error());
+  if (!choice) {
+    log(LogLevel::Notice, kSource, "call ", leg.id, ": re-INVITE refused: ", choice.message());
+    nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
+    return;
+  }
+  // The worker applies the new media (address, hold) and answers through answer_reinvite().
+  leg.reinvite_pending = true;
+  s_.router.post(*leg.loop, leg.id, [c = *choice](CallLeg& l) { l.remote_reinvite(c); });
+}
+
+void SipAgent::handle_info(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip) {
+  const char* type = sip->sip_content_type && sip->sip_content_type->c_type ? sip->sip_content_type->c_type : "";
+  if (!is_dtmf_info_type(type)) {
+    // Other INFO packages (picture fast update, ...) are not ours: no harm, no effect.
+    tagi_t t[] = {{SIPTAG_ACCEPT_STR("application/dtmf-relay, application/dtmf")}, {TAG_END()}};
+    nua_respond(nh, 415, "Unsupported Media Type", NUTAG_WITH_THIS(nua_), TAG_NEXT(t));
+    return;
+  }
+  auto digit = parse_dtmf_info(type, payload_of(sip));
+  if (!digit) {
+    log(LogLevel::Notice, kSource, "call ", leg.id, ": INFO refused: ", digit.message());
+    nua_respond(nh, 400, "Bad Request", NUTAG_WITH_THIS(nua_), TAG_END());
+    return;
+  }
+  nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(nua_), TAG_END());
+  s_.router.post(*leg.loop, leg.id, [d = *digit](CallLeg& l) { l.remote_dtmf(d); });
 }
 
 void SipAgent::handle_invite_response(SofiaLeg& leg, int status, const char* phrase, const sip_s* sip) {

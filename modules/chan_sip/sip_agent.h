@@ -45,6 +45,9 @@ class SipAgent {
   void respond(uint64_t id, int code, const char* phrase, std::string sdp = {});
   // Ends leg `id` the way its state needs: BYE, CANCEL, or an error response for `cause`.
   void hangup(uint64_t id, HangupCause cause);
+  // The answer to the re-INVITE leg `id` received (`sdp` empty for an error answer).
+  // `phrase` must be a string literal.
+  void answer_reinvite(uint64_t id, int code, const char* phrase, std::string sdp);
   // Sends the INVITE of outbound leg `id`, whose channel lives on `loop`.
   void invite(uint64_t id, Loop& loop, OutboundTarget target, std::string sdp, Endpoint endpoint);
 
@@ -57,6 +60,7 @@ class SipAgent {
   void handle_invite(nua_handle_s* nh, const sip_s* sip);
   void handle_reinvite(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip);
   void handle_invite_response(SofiaLeg& leg, int status, const char* phrase, const sip_s* sip);
+  void handle_info(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip);
   void handle_state(SofiaLeg* leg, int callstate);
   void tell_hangup(SofiaLeg& leg, HangupCause cause);
   void release(SofiaLeg& leg);

@@ -122,6 +122,23 @@ Result<void> read_endpoint(const ConfigSection& s, SipConfig& c) {
   }
   if (e.codecs.empty())
     return make_error(cat(where(s, "allow"), ": endpoint [", e.name, "] allows no audio codec"));
+
+  auto dtmf = lower(trim(s.get_or("dtmfmode", "auto")));
+  if (dtmf == "rfc4733" || dtmf == "rfc2833") e.dtmf_mode = DtmfMode::Rfc4733;
+  else if (dtmf == "inband") e.dtmf_mode = DtmfMode::Inband;
+  else if (dtmf == "info") e.dtmf_mode = DtmfMode::Info;
+  else if (dtmf == "auto") e.dtmf_mode = DtmfMode::Auto;
+  else
+    return make_error(cat(where(s, "dtmfmode"), ": dtmfmode '", dtmf,
+                          "' is not one of rfc4733, inband, info, auto"));
+  // Keys come as tones or INFO: offering telephone-event would invite the other way.
+  if (e.dtmf_mode == DtmfMode::Inband || e.dtmf_mode == DtmfMode::Info) e.telephone_event = false;
+
+  auto nat = lower(trim(s.get_or("nat", "auto")));
+  if (nat == "yes" || nat == "force_rport,comedia") e.nat = NatMode::Yes;
+  else if (nat == "no") e.nat = NatMode::No;
+  else if (nat == "auto") e.nat = NatMode::Auto;
+  else return make_error(cat(where(s, "nat"), ": nat '", nat, "' is not one of yes, no, auto"));
   c.endpoints.emplace(e.name, std::move(e));
   return {};
 }
@@ -171,6 +188,9 @@ Result<std::shared_ptr<const SipConfig>> build_sip_config(const Config& sip, con
                               ") must be above rtpstart (", *start, ")"));
       c->rtp_ports.min = uint16_t(*start);
       c->rtp_ports.max = uint16_t(*end);
+      auto warn = g->get_int("media_warning", c->media_warning_seconds, 0, 3600);
+      if (!warn) return warn.error();
+      c->media_warning_seconds = *warn;
     }
   }
   return std::shared_ptr<const SipConfig>(std::move(c));

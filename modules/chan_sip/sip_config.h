@@ -21,6 +21,21 @@ struct CodecPref {
   int static_pt = -1;
 };
 
+// How an endpoint sends its keys (dtmfmode=). SIP INFO is accepted in every mode.
+enum class DtmfMode {
+  Rfc4733,  // telephone-event only
+  Inband,   // tones in the audio: detected with SpanDSP; telephone-event is not offered
+  Info,     // SIP INFO only; telephone-event is not offered
+  Auto,     // telephone-event when negotiated, else in-band detection
+};
+
+// Whether the endpoint may sit behind NAT (nat=).
+enum class NatMode {
+  No,    // trust the addresses it writes: Contact as given, RTP only from its SDP address
+  Yes,   // use the addresses its packets come from: Contact fixed up, symmetric RTP
+  Auto,  // like yes, but the Contact only when it differs from where the request came from
+};
+
 struct Endpoint {
   std::string name;      // the section name: the user part of its AOR, the digest username
   std::string secret;
@@ -28,6 +43,8 @@ struct Endpoint {
   CallerId callerid;
   std::vector<CodecPref> codecs;  // in order of preference
   bool telephone_event = true;
+  DtmfMode dtmf_mode = DtmfMode::Auto;
+  NatMode nat = NatMode::Auto;
 };
 
 struct SipConfig {
@@ -42,6 +59,9 @@ struct SipConfig {
   int max_expiry = 3600;
   int default_expiry = 120;
   RtpPortRange rtp_ports;
+  // rtp.conf media_warning: seconds without RTP from a peer we keep sending to before a
+  // MediaStalled event (one-way audio); 0 turns the check off.
+  int media_warning_seconds = 5;
   std::map<std::string, Endpoint> endpoints;
 
   const Endpoint* endpoint(const std::string& name) const {

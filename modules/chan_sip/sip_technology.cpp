@@ -34,6 +34,7 @@ Result<std::shared_ptr<Channel>> SipTechnology::request(Loop& loop, std::string_
   std::string host = cfg->media_address + ":" + std::to_string(cfg->port);
   OutboundTarget target;
   target.request_uri = binding->contact;
+  target.next_hop = binding->next_hop;
   target.to = "<sip:" + dest + "@" + host + ">";
   std::string display;
   for (char c : from.name)

@@ -119,7 +119,7 @@ TEST_CASE("rtp session: relays between two legs, transcoding u-law to A-law", "[
   a->set_receiver(&a_to_b);
   b->set_receiver(&b_to_a);
   std::vector<char> digits;
-  a->set_dtmf_listener([&](char d) { digits.push_back(d); });
+  a->set_dtmf_listener([&](char d, DtmfSource) { digits.push_back(d); });
 
   // Phone B speaks first: symmetric RTP latches B onto phone B's address.
   std::vector<uint8_t> alaw_silence(160, 0xd5);

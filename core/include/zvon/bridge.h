@@ -4,7 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "zvon/hold_music.h"
 #include "zvon/media.h"
+#include "zvon/module.h"
 
 namespace zvon {
 
@@ -19,7 +21,9 @@ class Bridge {
   Bridge(const Bridge&) = delete;
   Bridge& operator=(const Bridge&) = delete;
 
-  // Re-reads the channels' media endpoints (after a re-INVITE replaced one).
+  // Re-reads the channels' media endpoints (after a re-INVITE replaced one) and their hold
+  // state: while one side holds, nothing is relayed and the other side hears music on hold
+  // (its channel variable MUSICCLASS names the class; the default class without it).
   void refresh();
   const std::string& id() const { return id_; }
 
@@ -28,13 +32,22 @@ class Bridge {
     MediaEndpoint* peer = nullptr;
     void on_rtp(MediaEndpoint& from, const RtpPacket& packet) override;
   };
+  // Music to one side while the other holds; the player goes before its module's pin.
+  struct Music {
+    Pinned<HoldMusic> provider;
+    std::unique_ptr<HoldMusicPlayer> player;
+    bool failed = false;  // tried and could not: not retried on every refresh
+  };
   void publish(const char* event_type);
+  void update_music(Channel& listener, bool wanted, Music& music);
   Channel& a_;
   Channel& b_;
   Side a_side_;  // receives from a, sends to b
   Side b_side_;
   MediaEndpoint* a_media_ = nullptr;  // the endpoints our sides are plugged into
   MediaEndpoint* b_media_ = nullptr;
+  Music music_to_a_;  // while b holds
+  Music music_to_b_;  // while a holds
   std::string id_;
 };
 

@@ -11,6 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+#include <utility>
 
 #include "zvon/loop.h"
 #include "zvon/media.h"
@@ -85,6 +86,9 @@ class ChannelDriver {
   virtual MediaEndpoint* media() = 0;
   // One line for `core show channel`: peer address, codec, ...
   virtual std::string describe() const { return {}; }
+  // Media statistics as name/value pairs (packets, loss, jitter ...), for `core show channel`
+  // and the hang-up event.
+  virtual std::vector<std::pair<std::string, std::string>> media_stats() const { return {}; }
 };
 
 // Observes another channel's changes (the Dial app watches its outgoing legs). Same loop.
@@ -107,6 +111,8 @@ struct ChannelInfo {
   std::string detail;       // the driver's describe()
   std::string technology_module;
   std::string application_module;
+  std::vector<std::pair<std::string, std::string>> media_stats;  // the driver's media_stats()
+  bool on_hold = false;
 };
 
 // Created, used and destroyed on its loop's thread (the last shared_ptr must be let go there).
@@ -165,7 +171,12 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void on_progress();
   void on_answered();
   void on_hangup(HangupCause cause);
-  void on_dtmf(char digit);
+  // A digit, however it came: kept in pending_digits(), published as a DTMF event.
+  void on_dtmf(char digit, DtmfSource source = DtmfSource::Rfc4733);
+  // The far end put the call on hold (true) or took it off (false): a Hold / Unhold event,
+  // and a bridge plays music on hold to the other side meanwhile.
+  void on_hold(bool held);
+  bool on_hold() const { return held_; }
 
   // --- dialplan code acts
   void ring();
@@ -237,6 +248,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::unordered_map<std::string, std::string> vars_;
   DialplanLocation location_;
   std::string digits_;
+  bool held_ = false;
   uint64_t created_ms_ = 0;
 
   std::coroutine_handle<> waiter_;

@@ -15,6 +15,7 @@
 #include "zvon/console.h"
 #include "zvon/dialplan.h"
 #include "zvon/events.h"
+#include "zvon/hold_music.h"
 #include "zvon/loop.h"
 #include "zvon/module.h"
 #include "zvon/result.h"
@@ -59,6 +60,8 @@ class Core {
   virtual Pinned<DialplanFunction> find_function(std::string_view name) = 0;
   virtual Pinned<ChannelTechnology> find_technology(std::string_view name) = 0;
   virtual Pinned<Codec> find_codec(std::string_view name) = 0;
+  // The music-on-hold provider, when a module registered one.
+  virtual Pinned<HoldMusic> find_hold_music() = 0;
   virtual std::vector<std::string> application_names() = 0;
 
   // Asks the daemon to stop (as SIGTERM does). Any thread.
@@ -81,6 +84,8 @@ class ModuleContext {
   virtual Result<Registration> add_technology(ChannelTechnology& tech) = 0;
   virtual Result<Registration> add_codec(Codec& codec) = 0;
   virtual Result<Registration> add_command(ConsoleCommand command) = 0;
+  // Only one module may provide music on hold at a time.
+  virtual Result<Registration> add_hold_music(HoldMusic& music) = 0;
 };
 
 }  // namespace zvon

@@ -11,6 +11,16 @@ namespace zvon {
 
 class MediaEndpoint;
 
+// How a DTMF digit reached us. Every way ends as the same Channel::on_dtmf().
+enum class DtmfSource {
+  Rfc4733,  // telephone-event RTP packets
+  SipInfo,  // SIP INFO, application/dtmf-relay or application/dtmf
+  Inband,   // tones in the audio, found by the SpanDSP detector
+};
+constexpr const char* to_string(DtmfSource s) {
+  return s == DtmfSource::Rfc4733 ? "rfc4733" : s == DtmfSource::SipInfo ? "info" : "inband";
+}
+
 // A view of one RTP packet (header and payload) in a receive buffer; valid during the call
 // that hands it over.
 class RtpPacket {

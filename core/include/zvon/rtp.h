@@ -39,14 +39,37 @@ class RtpSession : public MediaEndpoint {
   // The negotiated codec (pinned: a codec module cannot unload under a call) and payload
   // types; dtmf_payload_type -1 when telephone-event was not negotiated.
   virtual void set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type) = 0;
-  // Called once per RFC 4733 digit received (at the event's end), whatever the receiver.
-  virtual void set_dtmf_listener(std::function<void(char digit)> listener) = 0;
+  // Called once per digit received, whatever the receiver: an RFC 4733 event at its end, or
+  // an in-band tone when in-band detection is on.
+  virtual void set_dtmf_listener(std::function<void(char digit, DtmfSource source)> listener) = 0;
+  // Looks for DTMF tones in received G.711 audio (SpanDSP); for endpoints with
+  // dtmfmode=inband, or auto when telephone-event was not negotiated.
+  virtual void set_inband_dtmf(bool on) = 0;
+  // Symmetric RTP (the default): send to wherever the peer's packets come from, not to the
+  // address its SDP named (phones behind NAT). Off for nat=no endpoints.
+  virtual void set_symmetric(bool on) = 0;
+  // Whether anything is sent to the peer: off while the peer's SDP says it does not want our
+  // media (it put the call on hold with sendonly / inactive).
+  virtual void set_sending(bool on) = 0;
 
   struct Stats {
     uint64_t packets_received = 0;
     uint64_t packets_sent = 0;
     uint64_t bytes_received = 0;
     uint64_t bytes_sent = 0;
+    // RFC 3550 A.3 / A.8, for the audio stream received.
+    uint64_t packets_expected = 0;  // from the first to the highest sequence number seen
+    int64_t packets_lost = 0;       // expected - received (negative with duplicates)
+    double jitter_ms = 0;           // interarrival jitter estimate
+    double mos = 0;                 // E-model listening quality 1..4.5 from loss and jitter; 0: no audio yet
+    uint64_t last_received_ms = 0;  // loop clock of the last packet from the peer, 0: none yet
+    // RTCP (RFC 3550 §6), on the port above the RTP port: reports sent and received, and what
+    // the peer's reports say about our stream; -1 until a report told it.
+    uint64_t rtcp_sent = 0;
+    uint64_t rtcp_received = 0;
+    double rtt_ms = -1;               // round trip, from its report's LSR/DLSR
+    double remote_loss_percent = -1;  // the fraction it lost of what we sent
+    double remote_jitter_ms = -1;     // the jitter it sees on what we send
   };
   virtual Stats stats() const = 0;
 };

@@ -215,6 +215,11 @@ class CoreCommands : public std::enable_shared_from_this<CoreCommands> {
       field("Loop", c.loop);
       field("Technology", c.technology_module);
       field("Detail", c.detail);
+      field("On hold", c.on_hold ? "yes (by the far end)" : "no");
+      if (!c.media_stats.empty()) {
+        o.line(cat("-- Media --"));
+        for (auto& [k, v] : c.media_stats) field(k, v);
+      }
       o.line(cat("-- Dialplan --"));
       field("Location", c.location);
       field("Application", c.application);

@@ -30,6 +30,8 @@ Bridge::Bridge(Channel& a, Channel& b) : a_(a), b_(b), id_(new_bridge_id()) {
 }
 
 Bridge::~Bridge() {
+  update_music(a_, false, music_to_a_);
+  update_music(b_, false, music_to_b_);
   // Only endpoints that still deliver to us: a re-INVITE may have replaced one meanwhile.
   if (auto* m = a_.media(); m && a_media_ == m) m->set_receiver(nullptr);
   if (auto* m = b_.media(); m && b_media_ == m) m->set_receiver(nullptr);
@@ -47,12 +49,43 @@ void Bridge::publish(const char* type) {
 void Bridge::refresh() {
   MediaEndpoint* a = a_.media();
   MediaEndpoint* b = b_.media();
-  a_side_.peer = b;
-  b_side_.peer = a;
+  // On hold nothing crosses: the holding side asked not to hear us (and what it still sends,
+  // often its own music, is not for the other side), the other side hears our music instead.
+  const bool held = a_.on_hold() || b_.on_hold();
+  a_side_.peer = held ? nullptr : b;
+  b_side_.peer = held ? nullptr : a;
   if (a) a->set_receiver(&a_side_);
   if (b) b->set_receiver(&b_side_);
   a_media_ = a;
   b_media_ = b;
+  update_music(b_, a_.on_hold() && !b_.on_hold(), music_to_b_);
+  update_music(a_, b_.on_hold() && !a_.on_hold(), music_to_a_);
+}
+
+void Bridge::update_music(Channel& listener, bool wanted, Music& music) {
+  if (!wanted) {
+    music.player.reset();
+    music.provider = {};
+    music.failed = false;
+    return;
+  }
+  if (music.player || music.failed || listener.hung_up() || !listener.media()) return;
+  music.provider = listener.core().find_hold_music();
+  if (!music.provider) {
+    music.failed = true;
+    log(LogLevel::Notice, "bridge", listener.name(),
+        ": the other side holds; no music on hold (is res_musiconhold loaded?)");
+    return;
+  }
+  auto music_class = listener.var("MUSICCLASS").value_or("");
+  auto player = music.provider->start(listener, music_class);
+  if (!player) {
+    music.failed = true;
+    music.provider = {};
+    log(LogLevel::Warning, "bridge", listener.name(), ": no music on hold: ", player.message());
+    return;
+  }
+  music.player = std::move(*player);
 }
 
 Echo::Echo(Channel& channel) : channel_(channel) { refresh(); }

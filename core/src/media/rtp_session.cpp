@@ -1,4 +1,7 @@
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -128,7 +131,119 @@ Result<void> RtpSessionImpl::bind(const sockaddr_storage& bind_to, RtpPortRange 
   if (r != 0) return make_error(cat("cannot receive RTP on port ", local_port_, ": ", uv_strerror(r)));
   log(LogLevel::Debug, kLog, "session on ", local_address_, ":", local_port_,
       uv_udp_using_recvmmsg(udp_.get()) ? " (recvmmsg)" : "");
+  open_rtcp(addr);
   return {};
+}
+
+void RtpSessionImpl::open_rtcp(const sockaddr_storage& bind_to) {
+  if (local_port_ == 65535) return;
+  sockaddr_storage addr = bind_to;
+  set_port(addr, uint16_t(local_port_ + 1));
+  if (uv_udp_init(loop_.uv(), rtcp_udp_.get()) != 0) return;
+  rtcp_udp_.mark_open();
+  rtcp_udp_.get()->data = this;
+  if (int r = uv_udp_bind(rtcp_udp_.get(), reinterpret_cast<const sockaddr*>(&addr), 0); r != 0) {
+    log(LogLevel::Debug, kLog, "no RTCP for port ", local_port_, ": ", uv_strerror(r));
+    rtcp_udp_.close();
+    return;
+  }
+  uv_udp_recv_start(
+      rtcp_udp_.get(),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        auto* self = static_cast<RtpSessionImpl*>(h->data);
+        *buf = uv_buf_init(reinterpret_cast<char*>(self->rtcp_recv_buf_.data()),
+                           unsigned(self->rtcp_recv_buf_.size()));
+      },
+      [](uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags) {
+        if (nread <= 0 || !from || (flags & UV_UDP_PARTIAL)) return;
+        static_cast<RtpSessionImpl*>(h->data)->on_rtcp(reinterpret_cast<const uint8_t*>(buf->base),
+                                                       size_t(nread), from);
+      });
+  if (uv_timer_init(loop_.uv(), rtcp_timer_.get()) != 0) return;
+  rtcp_timer_.mark_open();
+  rtcp_timer_.get()->data = this;
+  // The first report after half an interval (RFC 3550 §6.2), spread so sessions opened
+  // together do not report together.
+  uint64_t first = kRtcpIntervalMs / 2 + std::random_device{}() % 1000;
+  uv_timer_start(
+      rtcp_timer_.get(), [](uv_timer_t* t) { static_cast<RtpSessionImpl*>(t->data)->send_rtcp(); },
+      first, kRtcpIntervalMs);
+}
+
+void RtpSessionImpl::on_rtcp(const uint8_t* data, size_t len, const sockaddr* from) {
+  auto r = parse_rtcp(std::span(data, len), ssrc_);
+  if (!r.valid) return;
+  // Symmetric RTCP, as for RTP: reports go back where the peer's come from, unless nat=no.
+  if (symmetric_ && !(have_rtcp_remote_ && same_address(from, rtcp_remote_))) {
+    copy_address(from, rtcp_remote_);
+    have_rtcp_remote_ = true;
+  }
+  ++stats_.rtcp_received;
+  const uint64_t now = loop_.now_ms();
+  if (r.sender) {
+    lsr_ = ntp_middle(r.sender->ntp);
+    lsr_at_ms_ = now;
+  }
+  if (r.about) {
+    stats_.remote_loss_percent = r.about->fraction_lost * 100.0 / 256.0;
+    stats_.remote_jitter_ms = r.about->jitter * 1000.0 / clock_rate();
+    if (r.about->lsr != 0) {
+      // RFC 3550 §6.4.1: round trip = arrival - LSR - DLSR, all in 1/65536 s.
+      uint32_t rtt = ntp_middle(ntp_now()) - r.about->lsr - r.about->dlsr;
+      if (rtt < (1u << 31)) stats_.rtt_ms = rtt * 1000.0 / 65536.0;
+    }
+  }
+}
+
+void RtpSessionImpl::send_rtcp() {
+  if (!have_remote_) return;
+  std::optional<RtcpSenderInfo> sender;
+  const uint64_t now = loop_.now_ms();
+  if (sent_any_) {
+    RtcpSenderInfo s;
+    s.ntp = ntp_now();
+    s.rtp_timestamp = last_ts_ + uint32_t((now - last_send_ms_) * clock_rate() / 1000);
+    s.packets = uint32_t(stats_.packets_sent);
+    s.octets = uint32_t(stats_.bytes_sent - RtpPacket::kHeader * stats_.packets_sent);
+    sender = s;
+  }
+  std::optional<RtcpReportBlock> block;
+  if (receive_stats_.received()) {
+    RtcpReportBlock b;
+    b.ssrc = stats_ssrc_;
+    const uint64_t expected = receive_stats_.expected(), received = receive_stats_.received();
+    const int64_t interval_expected = int64_t(expected - rtcp_prior_expected_);
+    const int64_t interval_lost = interval_expected - int64_t(received - rtcp_prior_received_);
+    rtcp_prior_expected_ = expected;
+    rtcp_prior_received_ = received;
+    b.fraction_lost = interval_expected > 0 && interval_lost > 0
+                          ? uint8_t(std::min<int64_t>(255, (interval_lost << 8) / interval_expected))
+                          : 0;
+    b.cumulative_lost = int32_t(std::clamp<int64_t>(receive_stats_.lost(), -0x800000, 0x7fffff));
+    b.highest_seq = receive_stats_.extended_highest();
+    b.jitter = uint32_t(receive_stats_.jitter_units());
+    if (lsr_) {
+      b.lsr = lsr_;
+      b.dlsr = uint32_t((now - lsr_at_ms_) * 65536 / 1000);
+    }
+    block = b;
+  }
+  char cname[64];
+  std::snprintf(cname, sizeof cname, "zvon-%08x@%s", unsigned(ssrc_), local_address_.c_str());
+  size_t n = build_rtcp_report(rtcp_send_buf_, ssrc_, sender, block, cname);
+  if (n == 0) return;
+  sockaddr_storage to = remote_;
+  if (have_rtcp_remote_) {
+    to = rtcp_remote_;
+  } else {
+    uint16_t port = ntohs(to.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&to)->sin6_port
+                                                   : reinterpret_cast<sockaddr_in*>(&to)->sin_port);
+    if (port == 65535) return;
+    set_port(to, uint16_t(port + 1));
+  }
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(rtcp_send_buf_.data()), unsigned(n));
+  if (uv_udp_try_send(rtcp_udp_.get(), &buf, 1, reinterpret_cast<const sockaddr*>(&to)) >= 0)
+    ++stats_.rtcp_sent;
 }
 
 Result<void> RtpSessionImpl::set_remote(std::string_view address, uint16_t port) {
@@ -138,6 +253,7 @@ Result<void> RtpSessionImpl::set_remote(std::string_view address, uint16_t port)
   remote_ = *addr;
   have_remote_ = true;
   latched_ = false;  // let the first packets from the (new) peer latch again
+  have_rtcp_remote_ = false;
   return {};
 }
 
@@ -150,8 +266,31 @@ void RtpSessionImpl::set_codec(Pinned<Codec> codec, int audio_payload_type, int 
   warned_transcode_ = false;
 }
 
-void RtpSessionImpl::set_dtmf_listener(std::function<void(char)> listener) {
+void RtpSessionImpl::set_dtmf_listener(std::function<void(char, DtmfSource)> listener) {
   dtmf_listener_ = std::move(listener);
+}
+
+void RtpSessionImpl::set_inband_dtmf(bool on) {
+  if (!on) {
+    inband_.reset();
+    return;
+  }
+  if (inband_) return;
+  inband_ = std::make_unique<InbandDtmfDetector>([this](char digit) {
+    if (dtmf_listener_) dtmf_listener_(digit, DtmfSource::Inband);
+  });
+}
+
+RtpSession::Stats RtpSessionImpl::stats() const {
+  Stats s = stats_;
+  s.packets_expected = receive_stats_.expected();
+  s.packets_lost = receive_stats_.lost();
+  s.jitter_ms = receive_stats_.jitter_ms();
+  if (s.packets_expected)
+    s.mos = mos_estimate(100.0 * double(std::max<int64_t>(s.packets_lost, 0)) / double(s.packets_expected),
+                         s.jitter_ms);
+  s.last_received_ms = latched_ ? last_from_remote_ms_ : 0;
+  return s;
 }
 
 void RtpSessionImpl::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
@@ -174,7 +313,10 @@ void RtpSessionImpl::on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* bu
 bool RtpSessionImpl::accept_source(const sockaddr* from, uint32_t ssrc) {
   uint64_t now = loop_.now_ms();
   bool known = have_remote_ && same_address(from, remote_);
-  if (!known) {
+  if (!known && !symmetric_) {
+    // nat=no: only the address the SDP named is the peer; media from elsewhere is dropped.
+    if (have_remote_) return false;
+  } else if (!known) {
     // Before the first latch anything goes (that is the NAT case symmetric RTP is for). After
     // it, only the same stream from a new address, or anyone once the peer fell silent.
     if (latched_ && ssrc != latched_ssrc_ && now - last_from_remote_ms_ < kRelatchAfterMs)
@@ -195,8 +337,15 @@ void RtpSessionImpl::on_datagram(uint8_t* data, size_t len, const sockaddr* from
   if (!accept_source(from, packet.ssrc())) return;
   ++stats_.packets_received;
   stats_.bytes_received += len;
-  if (dtmf_pt_ >= 0 && packet.payload_type() == dtmf_pt_) {
-    if (auto digit = dtmf_.on_packet(packet); digit && dtmf_listener_) dtmf_listener_(*digit);
+  const int pt = packet.payload_type();
+  if (dtmf_pt_ >= 0 && pt == dtmf_pt_) {
+    if (auto digit = dtmf_.on_packet(packet); digit && dtmf_listener_)
+      dtmf_listener_(*digit, DtmfSource::Rfc4733);
+  } else if (pt == audio_pt_ && codec_) {
+    if (receive_stats_.received() && packet.ssrc() != stats_ssrc_) receive_stats_.reset();
+    stats_ssrc_ = packet.ssrc();
+    receive_stats_.on_packet(packet.seq(), packet.timestamp(), uv_hrtime() / 1000, clock_rate());
+    if (inband_) inband_->feed_g711(codec_->name(), packet.payload());
   }
   if (receiver_) receiver_->on_rtp(*this, packet);
 }
@@ -216,6 +365,7 @@ uint32_t RtpSessionImpl::rebase(Source source) {
 }
 
 void RtpSessionImpl::send(int payload_type, bool marker, uint32_t timestamp, size_t payload_len) {
+  if (!sending_) return;  // the peer holds: it asked for no media from us
   uint8_t* h = send_buf_.data();
   h[0] = 0x80;  // version 2, no padding, no extension, no CSRC
   h[1] = uint8_t((marker ? 0x80 : 0) | (payload_type & 0x7f));

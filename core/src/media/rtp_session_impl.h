@@ -10,6 +10,9 @@
 #include <memory>
 #include <string>
 
+#include "inband_dtmf.h"
+#include "rtcp.h"
+#include "rtp_receive_stats.h"
 #include "telephone_event.h"
 #include "zvon/loop.h"
 #include "zvon/rtp.h"
@@ -30,8 +33,11 @@ class RtpSessionImpl final : public RtpSession {
   const std::string& local_address() const override { return local_address_; }
   Result<void> set_remote(std::string_view address, uint16_t port) override;
   void set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type) override;
-  void set_dtmf_listener(std::function<void(char digit)> listener) override;
-  Stats stats() const override { return stats_; }
+  void set_dtmf_listener(std::function<void(char digit, DtmfSource source)> listener) override;
+  void set_inband_dtmf(bool on) override;
+  void set_symmetric(bool on) override { symmetric_ = on; }
+  void set_sending(bool on) override { sending_ = on; }
+  Stats stats() const override;
 
   // MediaEndpoint
   const Codec* codec() const override { return codec_.get(); }
@@ -54,6 +60,12 @@ class RtpSessionImpl final : public RtpSession {
                       const sockaddr* addr, unsigned flags);
   void on_datagram(uint8_t* data, size_t len, const sockaddr* from);
   bool accept_source(const sockaddr* from, uint32_t ssrc);
+
+  // RTCP on local_port_ + 1, best effort: without that port the session goes on without it.
+  static constexpr uint64_t kRtcpIntervalMs = 5000;  // RFC 3550's minimum
+  void open_rtcp(const sockaddr_storage& bind_to);
+  void on_rtcp(const uint8_t* data, size_t len, const sockaddr* from);
+  void send_rtcp();
 
   // Outgoing stream: who feeds it now (a relayed endpoint and SSRC, or our own audio).
   struct Source {
@@ -79,6 +91,8 @@ class RtpSessionImpl final : public RtpSession {
   sockaddr_storage remote_{};
   bool have_remote_ = false;
   // Symmetric RTP: once packets arrive, the address they come from is the peer's.
+  bool symmetric_ = true;
+  bool sending_ = true;
   bool latched_ = false;
   uint32_t latched_ssrc_ = 0;
   uint64_t last_from_remote_ms_ = 0;
@@ -90,8 +104,11 @@ class RtpSessionImpl final : public RtpSession {
   bool warned_transcode_ = false;
 
   MediaReceiver* receiver_ = nullptr;
-  std::function<void(char)> dtmf_listener_;
+  std::function<void(char, DtmfSource)> dtmf_listener_;
   DtmfReceiver dtmf_;
+  std::unique_ptr<InbandDtmfDetector> inband_;  // while in-band detection is on
+  RtpReceiveStats receive_stats_;                // of the peer's audio stream
+  uint32_t stats_ssrc_ = 0;                       // the stream receive_stats_ counts
 
   uint32_t ssrc_ = 0;
   uint16_t seq_ = 0;
@@ -105,6 +122,17 @@ class RtpSessionImpl final : public RtpSession {
   bool marker_pending_ = false;
 
   Stats stats_;
+
+  UvHandle<uv_udp_t> rtcp_udp_;
+  std::array<uint8_t, 1500> rtcp_recv_buf_{};
+  std::array<uint8_t, 512> rtcp_send_buf_{};
+  sockaddr_storage rtcp_remote_{};  // latched from the peer's reports, else RTP port + 1
+  bool have_rtcp_remote_ = false;
+  uint64_t rtcp_prior_expected_ = 0;  // for the fraction lost of each interval
+  uint64_t rtcp_prior_received_ = 0;
+  uint32_t lsr_ = 0;                  // middle of the NTP time of the peer's last SR
+  uint64_t lsr_at_ms_ = 0;            // when it arrived (loop clock)
+  UvHandle<uv_timer_t> rtcp_timer_;   // last: closed first
 };
 
 }  // namespace zvon

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "hangup_causes.h"
+#include "loaded_codecs.h"
 #include "sip_agent.h"
 #include "sip_shared.h"
 #include "zvon/log.h"
@@ -25,6 +26,8 @@ CallLeg::CallLeg(SipShared& shared, Channel& channel, uint64_t id, Direction dir
       endpoint_(std::move(endpoint)),
       rtp_(std::move(rtp)),
       sdp_session_(random_session_id()) {
+  // What we offer and accept in answers: only codecs whose module is loaded now.
+  endpoint_.codecs = loaded_codecs(s_.core, endpoint_.codecs);
   s_.router.add(channel_.loop(), id_, this);
   Channel* ch = &channel_;
   rtp_->set_dtmf_listener([ch](char digit) { ch->on_dtmf(digit); });
@@ -39,14 +42,14 @@ bool CallLeg::apply_media(const MediaChoice& choice) {
   auto codec = s_.core.find_codec(choice.codec);
   if (!codec) {
     log(LogLevel::Warning, "chan_sip", channel_.name(), ": codec ", choice.codec,
-        " is not loaded (is codec_g711 loaded?)");
+        " is not loaded (load its codec_* module)");
     return false;
   }
   if (auto r = rtp_->set_remote(choice.remote_address, choice.remote_port); !r) {
     log(LogLevel::Warning, "chan_sip", channel_.name(), ": ", r.message());
     return false;
   }
-  rtp_->set_codec(std::move(codec), choice.audio_pt, choice.dtmf_pt);
+  rtp_->set_codec(std::move(codec), choice.audio_pt, choice.dtmf_pt, choice.remote_fmtp, choice.ptime);
   media_ = choice;
   have_media_ = true;
   return true;

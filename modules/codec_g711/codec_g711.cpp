@@ -8,6 +8,7 @@ namespace zvon {
 namespace {
 
 enum class Law { Mu, A };
+constexpr int kPcmRates[] = {8000};
 
 class G711Encoder final : public CodecEncoder {
  public:
@@ -37,10 +38,13 @@ class G711Codec final : public Codec {
   std::string_view name() const override { return law_ == Law::Mu ? "PCMU" : "PCMA"; }
   int static_payload_type() const override { return law_ == Law::Mu ? 0 : 8; }
   int clock_rate() const override { return 8000; }
-  std::unique_ptr<CodecEncoder> make_encoder() const override {
+  std::span<const int> pcm_rates() const override { return kPcmRates; }
+  std::unique_ptr<CodecEncoder> make_encoder(const CodecSettings& settings) const override {
+    if (pcm_rate(settings) != 8000) return nullptr;
     return std::make_unique<G711Encoder>(law_);
   }
-  std::unique_ptr<CodecDecoder> make_decoder() const override {
+  std::unique_ptr<CodecDecoder> make_decoder(const CodecSettings& settings) const override {
+    if (pcm_rate(settings) != 8000) return nullptr;
     return std::make_unique<G711Decoder>(law_);
   }
 

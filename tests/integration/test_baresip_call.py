@@ -111,7 +111,7 @@ class Baresip:
         self.ctrl_port = free_port("tcp")
         self.rtp_range = free_port_range(20)
         source = os.path.join(self.dir, "source.wav")
-        write_tone(source, freq, 30 if source_rate == RATE else 8, rate=source_rate,
+        write_tone(source, freq, 30 if source_rate == RATE else 5, rate=source_rate,
                    channels=source_channels)
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write("\n".join([

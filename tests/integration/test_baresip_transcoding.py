@@ -25,9 +25,13 @@ PHONE_CODECS = {
 }
 
 
-def start_phone(phones, user, codec, freq, **kwargs):
-    name, rate, channels = PHONE_CODECS[codec]
-    return phones.start(user, name, freq, codec_modules=ALL_CODECS, source_rate=rate,
+def start_phone(phones, user, codec, freq, also=(), source_codec=None, **kwargs):
+    """A phone preferring `codec`, also offering the codecs in `also`; its tone file suits
+    `source_codec` (the one the call will use), by default `codec`."""
+    name = PHONE_CODECS[codec][0]
+    _, rate, channels = PHONE_CODECS[source_codec or codec]
+    names = ",".join([name] + [PHONE_CODECS[c][0] for c in also])
+    return phones.start(user, names, freq, codec_modules=ALL_CODECS, source_rate=rate,
                         source_channels=channels, **kwargs)
 
 DIALPLAN = """
@@ -79,7 +83,7 @@ def recording(phone):
     return read_any_wav(files[0])
 
 
-def check_hears(phone, freq, other, what, seconds=2.0):
+def check_hears(phone, freq, other, what, seconds=1.5):
     """What `phone` decoded carries `freq` for `seconds`, loud, and not `other`."""
     rate, samples = recording(phone)
     heard = loud_part(samples, rate)
@@ -95,16 +99,19 @@ def check_hears(phone, freq, other, what, seconds=2.0):
     check(leak < 0.05, "%s: %d Hz should not be there (%.2f of the power)" % (what, other, leak))
 
 
-def call_and_check(z, caller_codec, caller_freq, callee_codec, callee_freq, path_pattern):
+def call_and_check(z, caller_codec, caller_freq, callee_codec, callee_freq, path_pattern,
+                   callee_also=(), callee_source=None):
+    transcoded_before = len(re.findall(r"transcoding ", z.log_text()))
     with Phones(z) as phones:
-        callee = start_phone(phones, "102", callee_codec, callee_freq, answer="auto")
+        callee = start_phone(phones, "102", callee_codec, callee_freq, answer="auto", also=callee_also,
+                             source_codec=callee_source)
         caller = start_phone(phones, "101", caller_codec, caller_freq)
         wait_registered(z, "101", "102")
         caller.command("dial", "sip:102@127.0.0.1:%d" % z.sip_port)
         callee.wait_event("CALL_ESTABLISHED")
         caller.wait_event("CALL_ESTABLISHED")
         check(channel_count(z) == 2, "during the call: " + channels(z))
-        time.sleep(3)
+        time.sleep(2.2)
         caller.command("hangup")
         caller.wait_event("CALL_CLOSED")
         callee.wait_event("CALL_CLOSED")
@@ -120,6 +127,9 @@ def call_and_check(z, caller_codec, caller_freq, callee_codec, callee_freq, path
         for pattern in path_pattern:
             check(re.search(pattern, z.log_text()), "zvon's log should show the path %r:\n%s"
                   % (pattern, z.log_text()[-3000:]))
+        if not path_pattern:
+            check(len(re.findall(r"transcoding ", z.log_text())) == transcoded_before,
+                  "this call should have been relayed, not transcoded:\n" + z.log_text()[-3000:])
 
 
 def test_opus_phone_calls_pcmu_phone(z):
@@ -143,6 +153,12 @@ def test_g722_phone_calls_opus_phone(z):
                    [r"transcoding G722@16000 -> opus@16000", r"transcoding opus@16000 -> G722@16000"])
 
 
+def test_common_codec_is_relayed(z):
+    # The callee would rather speak Opus, but has PCMU too: zvon offers it the caller's PCMU
+    # first, so the bridge relays packets untouched instead of transcoding.
+    call_and_check(z, "pcmu", 600, "opus", 1400, [], callee_also=("pcmu",), callee_source="pcmu")
+
+
 def test_playback_on_opus_and_g722(z):
     for codec in ("opus", "g722"):
         with Phones(z) as phones:
@@ -162,5 +178,6 @@ if __name__ == "__main__":
             test_pcmu_phone_calls_opus_phone,
             test_g722_phone_calls_pcmu_phone,
             test_g722_phone_calls_opus_phone,
+            test_common_codec_is_relayed,
             test_playback_on_opus_and_g722,
         ], zvon)

@@ -29,7 +29,8 @@ struct DecodeStateFree {
 
 class G722Encoder final : public CodecEncoder {
  public:
-  explicit G722Encoder(g722_encode_state_t* s, int pcm_rate) : s_(s), pcm_rate_(pcm_rate) {}
+  using State = std::unique_ptr<g722_encode_state_t, EncodeStateFree>;
+  G722Encoder(State s, int pcm_rate) : s_(std::move(s)), pcm_rate_(pcm_rate) {}
   size_t encode(std::span<const int16_t> pcm, std::span<uint8_t> out) override {
     // Each output byte covers two 16 kHz samples (one at 8 kHz).
     size_t bytes = pcm_rate_ == 8000 ? pcm.size() : pcm.size() / 2;
@@ -39,13 +40,14 @@ class G722Encoder final : public CodecEncoder {
   }
 
  private:
-  std::unique_ptr<g722_encode_state_t, EncodeStateFree> s_;
+  State s_;
   int pcm_rate_;
 };
 
 class G722Decoder final : public CodecDecoder {
  public:
-  explicit G722Decoder(g722_decode_state_t* s, int pcm_rate) : s_(s), pcm_rate_(pcm_rate) {}
+  using State = std::unique_ptr<g722_decode_state_t, DecodeStateFree>;
+  G722Decoder(State s, int pcm_rate) : s_(std::move(s)), pcm_rate_(pcm_rate) {}
   size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) override {
     size_t samples = pcm_rate_ == 8000 ? payload.size() : payload.size() * 2;
     if (samples > out.size()) payload = payload.first(pcm_rate_ == 8000 ? out.size() : out.size() / 2);
@@ -54,7 +56,7 @@ class G722Decoder final : public CodecDecoder {
   }
 
  private:
-  std::unique_ptr<g722_decode_state_t, DecodeStateFree> s_;
+  State s_;
   int pcm_rate_;
 };
 
@@ -67,16 +69,16 @@ class G722Codec final : public Codec {
   std::unique_ptr<CodecEncoder> make_encoder(const CodecSettings& settings) const override {
     int rate = pcm_rate(settings);
     if (!has_pcm_rate(rate)) return nullptr;
-    auto* s = g722_encode_init(nullptr, kBitRate, options_for(rate));
+    G722Encoder::State s(g722_encode_init(nullptr, kBitRate, options_for(rate)));
     if (!s) return nullptr;
-    return std::make_unique<G722Encoder>(s, rate);
+    return std::make_unique<G722Encoder>(std::move(s), rate);
   }
   std::unique_ptr<CodecDecoder> make_decoder(const CodecSettings& settings) const override {
     int rate = pcm_rate(settings);
     if (!has_pcm_rate(rate)) return nullptr;
-    auto* s = g722_decode_init(nullptr, kBitRate, options_for(rate));
+    G722Decoder::State s(g722_decode_init(nullptr, kBitRate, options_for(rate)));
     if (!s) return nullptr;
-    return std::make_unique<G722Decoder>(s, rate);
+    return std::make_unique<G722Decoder>(std::move(s), rate);
   }
 };
 

@@ -41,7 +41,7 @@ struct DecoderFree {
 
 class OpusStreamEncoder final : public CodecEncoder {
  public:
-  OpusStreamEncoder(OpusEncoder* e, bool dtx) : e_(e), dtx_(dtx) {}
+  OpusStreamEncoder(std::unique_ptr<OpusEncoder, EncoderFree> e, bool dtx) : e_(std::move(e)), dtx_(dtx) {}
   size_t encode(std::span<const int16_t> pcm, std::span<uint8_t> out) override {
     int n = opus_encode(e_.get(), pcm.data(), int(pcm.size()), out.data(), opus_int32(out.size()));
     // With DTX, a packet of 2 bytes or less is one that need not be sent (libopus's rule):
@@ -57,7 +57,7 @@ class OpusStreamEncoder final : public CodecEncoder {
 
 class OpusStreamDecoder final : public CodecDecoder {
  public:
-  explicit OpusStreamDecoder(OpusDecoder* d) : d_(d) {}
+  explicit OpusStreamDecoder(std::unique_ptr<OpusDecoder, DecoderFree> d) : d_(std::move(d)) {}
   size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) override {
     if (payload.empty()) return 0;
     int n = opus_decode(d_.get(), payload.data(), opus_int32(payload.size()), out.data(),
@@ -92,13 +92,14 @@ class OpusCodec final : public Codec {
     int rate = pcm_rate(settings);
     if (!has_pcm_rate(rate)) return nullptr;
     int err = 0;
-    OpusEncoder* raw = opus_encoder_create(rate, 1, OPUS_APPLICATION_VOIP, &err);
+    std::unique_ptr<OpusEncoder, EncoderFree> owned(opus_encoder_create(rate, 1, OPUS_APPLICATION_VOIP, &err));
+    OpusEncoder* raw = owned.get();
     if (!raw || err != OPUS_OK) {
       log(LogLevel::Warning, "codec_opus", "cannot create an encoder: ", opus_strerror(err));
       return nullptr;
     }
     auto remote = opus::parse_remote_fmtp(settings.remote_fmtp);
-    auto encoder = std::make_unique<OpusStreamEncoder>(raw, remote.dtx);
+    auto encoder = std::make_unique<OpusStreamEncoder>(std::move(owned), remote.dtx);
     // Telephone calls carry speech: keep libopus in SILK (whose FEC the far end asked for)
     // rather than letting a tonal stretch switch it to CELT, which has none.
     opus_encoder_ctl(raw, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
@@ -117,12 +118,12 @@ class OpusCodec final : public Codec {
     int rate = pcm_rate(settings);
     if (!has_pcm_rate(rate)) return nullptr;
     int err = 0;
-    OpusDecoder* raw = opus_decoder_create(rate, 1, &err);
-    if (!raw || err != OPUS_OK) {
+    std::unique_ptr<OpusDecoder, DecoderFree> owned(opus_decoder_create(rate, 1, &err));
+    if (!owned || err != OPUS_OK) {
       log(LogLevel::Warning, "codec_opus", "cannot create a decoder: ", opus_strerror(err));
       return nullptr;
     }
-    return std::make_unique<OpusStreamDecoder>(raw);
+    return std::make_unique<OpusStreamDecoder>(std::move(owned));
   }
 };
 

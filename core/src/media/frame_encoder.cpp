@@ -11,8 +11,7 @@ std::unique_ptr<FrameEncoder> FrameEncoder::make(const Codec& codec, int in_rate
     return nullptr;
   auto encoder = codec.make_encoder(CodecSettings{encode_rate, remote_fmtp});
   if (!encoder) return nullptr;
-  return std::unique_ptr<FrameEncoder>(
-      new FrameEncoder(codec, std::move(encoder), in_rate, encode_rate, frame_ms));
+  return std::make_unique<FrameEncoder>(codec, std::move(encoder), in_rate, encode_rate, frame_ms);
 }
 
 FrameEncoder::FrameEncoder(const Codec& codec, std::unique_ptr<CodecEncoder> encoder, int in_rate,

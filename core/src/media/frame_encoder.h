@@ -43,9 +43,11 @@ class FrameEncoder {
 
   int frame_samples() const { return int(frame_.size()); }
 
- private:
+  // Use make(), which checks what this assumes.
   FrameEncoder(const Codec& codec, std::unique_ptr<CodecEncoder> encoder, int in_rate,
                int encode_rate, int frame_ms);
+
+ private:
   void gather(std::span<const int16_t> pcm, uint32_t timestamp, PayloadSink& sink);
 
   std::unique_ptr<CodecEncoder> encoder_;

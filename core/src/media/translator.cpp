@@ -17,7 +17,7 @@ constexpr int64_t kRebaseAfter = int64_t(1) << 30;
 std::unique_ptr<Translator> Translator::make(const Codec& from, const Codec& to, std::string_view to_fmtp,
                                              int frame_ms, std::string* why) {
   TranslationPath path = find_translation_path(from, to);
-  std::unique_ptr<Translator> t(new Translator(from, to, path));
+  auto t = std::make_unique<Translator>(from, to, path);
   if (path.kind != TranslationPath::Kind::Transcode) return t;
   t->decoder_ = from.make_decoder(CodecSettings{path.decode_rate, {}});
   if (!t->decoder_) {

@@ -38,6 +38,9 @@ class Translator {
   const Stats& stats() const { return stats_; }
   // One received audio packet.
   void translate(const RtpPacket& packet, PayloadSink& sink);
+  // Use make(), which makes the decoder and encoder the path needs.
+  Translator(const Codec& from, const Codec& to, TranslationPath path);
+
   // A new source: forget sequence numbers, timing and codec history that belonged to the old.
   void restart();
   // The output timestamp of input timestamp `in_ts` (the first one seen after restart()
@@ -46,7 +49,6 @@ class Translator {
   uint32_t map_timestamp(uint32_t in_ts);
 
  private:
-  Translator(const Codec& from, const Codec& to, TranslationPath path);
   uint32_t out_timestamp(uint32_t in_ts);
   void emit_pcm(std::span<const int16_t> pcm, uint32_t in_ts, PayloadSink& sink);
 

@@ -164,3 +164,28 @@ TEST_CASE("opus: a lost packet is concealed, better still with in-band FEC", "[c
   CHECK(fec > 12.0);
   CHECK(fec > plc + 6.0);
 }
+
+// G.711 has no FEC; its decoder fills a lost packet with the last pitch period heard, faded
+// (SpanDSP's PLC), instead of a hole.
+TEST_CASE("g711: a lost packet is filled with the last period, not silence", "[codec][g711]") {
+  test::CodecModules m;
+  for (auto name : {"PCMU", "PCMA"}) {
+    auto codec = m.codec(name);
+    auto dec = codec->make_decoder(CodecSettings{});
+    auto enc = codec->make_encoder(CodecSettings{});
+    auto in = test::sine(500, 8000, 1600, 0.4);
+    std::vector<uint8_t> packet(160);
+    std::vector<int16_t> pcm(160);
+    for (size_t at = 0; at < in.size(); at += 160) {
+      REQUIRE(enc->encode(std::span(in).subspan(at, 160), packet) == 160);
+      REQUIRE(dec->decode(packet, pcm) == 160);
+    }
+    REQUIRE(dec->conceal({}, pcm) == 160);
+    double e = 0;
+    for (int16_t v : pcm) e += double(v) * v;
+    INFO(name << " concealed rms " << std::sqrt(e / 160));
+    CHECK(std::sqrt(e / 160) > 0.3 * 0.4 * 32767 / std::sqrt(2.0));
+    // It continues the tone: most of its power is still at 500 Hz.
+    CHECK(test::tone_fraction(pcm, 500, 8000) > 0.8);
+  }
+}

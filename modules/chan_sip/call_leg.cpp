@@ -5,6 +5,7 @@
 #include <random>
 
 #include "hangup_causes.h"
+#include "loaded_codecs.h"
 #include "sip_agent.h"
 #include "sip_shared.h"
 #include "zvon/core.h"
@@ -28,6 +29,8 @@ CallLeg::CallLeg(SipShared& shared, Channel& channel, uint64_t id, Direction dir
       endpoint_(std::move(endpoint)),
       rtp_(std::move(rtp)),
       sdp_session_(random_session_id()) {
+  // What we offer and accept in answers: only codecs whose module is loaded now.
+  endpoint_.codecs = loaded_codecs(s_.core, endpoint_.codecs);
   s_.router.add(channel_.loop(), id_, this);
   Channel* ch = &channel_;
   rtp_->set_dtmf_listener([ch](char digit, DtmfSource source) { ch->on_dtmf(digit, source); });
@@ -43,7 +46,7 @@ bool CallLeg::apply_media(const MediaChoice& choice) {
   auto codec = s_.core.find_codec(choice.codec);
   if (!codec) {
     log(LogLevel::Warning, "chan_sip", channel_.name(), ": codec ", choice.codec,
-        " is not loaded (is codec_g711 loaded?)");
+        " is not loaded (load its codec_* module)");
     return false;
   }
   // c=0.0.0.0 (an RFC 2543 hold) keeps the address we had: there is nowhere new to send.
@@ -55,8 +58,9 @@ bool CallLeg::apply_media(const MediaChoice& choice) {
     }
   }
   if (!have_media_ || media_.codec != choice.codec || media_.audio_pt != choice.audio_pt ||
-      media_.dtmf_pt != choice.dtmf_pt)
-    rtp_->set_codec(std::move(codec), choice.audio_pt, choice.dtmf_pt);
+      media_.dtmf_pt != choice.dtmf_pt || media_.remote_fmtp != choice.remote_fmtp ||
+      media_.ptime != choice.ptime)
+    rtp_->set_codec(std::move(codec), choice.audio_pt, choice.dtmf_pt, choice.remote_fmtp, choice.ptime);
   // In-band detection where the endpoint sends tones, or may (auto without telephone-event).
   rtp_->set_inband_dtmf(endpoint_.dtmf_mode == DtmfMode::Inband ||
                         (endpoint_.dtmf_mode == DtmfMode::Auto && choice.dtmf_pt < 0));

@@ -167,16 +167,34 @@ Result<SdpAudio> parse_sdp(std::string_view text) {
         auto slash = enc.find('/');
         if (slash == std::string_view::npos || slash == 0)
           return make_error("SDP rtpmap has no clock rate: " + show(line));
-        int rate = 0;
+        int rate = 0, channels = 1;
         auto rate_text = enc.substr(slash + 1);
-        rate_text = rate_text.substr(0, rate_text.find('/'));
+        auto slash2 = rate_text.find('/');
+        if (slash2 != std::string_view::npos) {
+          if (!to_int(rate_text.substr(slash2 + 1), channels, 1, 255))
+            return make_error("SDP rtpmap has a bad channel count: " + show(line));
+          rate_text = rate_text.substr(0, slash2);
+        }
         if (!to_int(rate_text, rate, 1, 1000000)) return make_error("SDP rtpmap has a bad clock rate: " + show(line));
         for (auto& f : audio.formats) {
           if (f.pt == pt) {
             f.name = std::string(enc.substr(0, slash));
             f.rate = rate;
+            f.channels = channels;
           }
         }
+      } else if (value.substr(0, 5) == "fmtp:") {
+        auto rest = value.substr(5);
+        auto sp = rest.find(' ');
+        int pt = 0;
+        if (sp == std::string_view::npos || !to_int(rest.substr(0, sp), pt, 0, 127))
+          return make_error("SDP fmtp is malformed: " + show(line));
+        for (auto& f : audio.formats)
+          if (f.pt == pt) f.fmtp = std::string(rest.substr(sp + 1));
+      } else if (value.substr(0, 6) == "ptime:") {
+        int ptime = 0;
+        // A nonsense ptime is not worth refusing a call over: the default (20 ms) stays.
+        if (to_int(value.substr(6), ptime, 1, 1000)) audio.ptime = ptime;
       }
     }
   }
@@ -190,27 +208,46 @@ Result<SdpAudio> parse_sdp(std::string_view text) {
   return audio;
 }
 
-Result<MediaChoice> negotiate(const SdpAudio& remote, const std::vector<CodecPref>& codecs, bool dtmf) {
+Result<MediaChoice> negotiate(const SdpAudio& remote, const std::vector<CodecPref>& codecs, bool dtmf,
+                              Preference preference) {
   MediaChoice c;
   c.remote_address = remote.address;
   c.remote_port = remote.port;
   c.remote_direction = remote.direction;
-  for (auto& f : remote.formats) {
-    if (c.audio_pt < 0 && f.rate == 8000) {
-      for (auto& pref : codecs) {
-        if (iequals(f.name, pref.sdp_name)) {
-          c.codec = pref.sdp_name;
-          c.audio_pt = f.pt;
-          break;
-        }
+  c.ptime = remote.ptime > 0 ? remote.ptime : 20;
+  auto matches = [](const SdpFormat& f, const CodecPref& p) {
+    return iequals(f.name, p.sdp_name) && f.rate == p.clock_rate;
+  };
+  auto choose = [&c](const SdpFormat& f, const CodecPref& p) {
+    c.codec = p.sdp_name;
+    c.audio_pt = f.pt;
+    c.clock_rate = p.clock_rate;
+    c.channels = f.channels;
+    c.remote_fmtp = f.fmtp;
+    c.local_fmtp = p.fmtp;
+  };
+  if (preference == Preference::Ours) {
+    for (auto& p : codecs) {
+      for (auto& f : remote.formats) {
+        if (c.audio_pt < 0 && matches(f, p)) choose(f, p);
       }
     }
+  } else {
+    for (auto& f : remote.formats) {
+      for (auto& p : codecs) {
+        if (c.audio_pt < 0 && matches(f, p)) choose(f, p);
+      }
+    }
+  }
+  for (auto& f : remote.formats) {
     if (dtmf && c.dtmf_pt < 0 && iequals(f.name, "telephone-event") && f.rate == 8000) c.dtmf_pt = f.pt;
   }
   if (c.audio_pt < 0) {
     std::string offered, allowed;
-    for (auto& f : remote.formats) offered += (offered.empty() ? "" : ",") + (f.name.empty() ? std::to_string(f.pt) : f.name);
-    for (auto& p : codecs) allowed += (allowed.empty() ? "" : ",") + p.sdp_name;
+    for (auto& f : remote.formats)
+      offered += (offered.empty() ? "" : ",") +
+                 (f.name.empty() ? std::to_string(f.pt) : f.name + "/" + std::to_string(f.rate));
+    for (auto& p : codecs) allowed += (allowed.empty() ? "" : ",") + p.sdp_name + "/" + std::to_string(p.clock_rate);
     return make_error("no common codec: offered " + offered + ", allowed " + allowed);
   }
   return c;
@@ -218,14 +255,22 @@ Result<MediaChoice> negotiate(const SdpAudio& remote, const std::vector<CodecPre
 
 std::vector<SdpFormat> offer_formats(const std::vector<CodecPref>& codecs, bool dtmf) {
   std::vector<SdpFormat> out;
-  for (auto& c : codecs) out.push_back({c.static_pt, c.sdp_name, 8000});
-  if (dtmf) out.push_back({kOfferedDtmfPt, "telephone-event", 8000});
+  int next_dynamic = 96;
+  for (auto& c : codecs) {
+    int pt = c.static_pt;
+    if (pt < 0) {
+      if (next_dynamic == kOfferedDtmfPt) ++next_dynamic;
+      pt = next_dynamic++;
+    }
+    out.push_back({pt, c.sdp_name, c.clock_rate, c.channels, c.fmtp});
+  }
+  if (dtmf) out.push_back({kOfferedDtmfPt, "telephone-event", 8000, 1, "0-16"});
   return out;
 }
 
 std::vector<SdpFormat> answer_formats(const MediaChoice& choice) {
-  std::vector<SdpFormat> out{{choice.audio_pt, choice.codec, 8000}};
-  if (choice.dtmf_pt >= 0) out.push_back({choice.dtmf_pt, "telephone-event", 8000});
+  std::vector<SdpFormat> out{{choice.audio_pt, choice.codec, choice.clock_rate, choice.channels, choice.local_fmtp}};
+  if (choice.dtmf_pt >= 0) out.push_back({choice.dtmf_pt, "telephone-event", 8000, 1, "0-16"});
   return out;
 }
 
@@ -238,8 +283,10 @@ std::string build_sdp(uint64_t session_id, uint64_t version, std::string_view ad
   for (auto& f : formats) s += " " + std::to_string(f.pt);
   s += "\r\n";
   for (auto& f : formats) {
-    s += "a=rtpmap:" + std::to_string(f.pt) + " " + f.name + "/" + std::to_string(f.rate) + "\r\n";
-    if (f.name == "telephone-event") s += "a=fmtp:" + std::to_string(f.pt) + " 0-16\r\n";
+    s += "a=rtpmap:" + std::to_string(f.pt) + " " + f.name + "/" + std::to_string(f.rate);
+    if (f.channels > 1) s += "/" + std::to_string(f.channels);
+    s += "\r\n";
+    if (!f.fmtp.empty()) s += "a=fmtp:" + std::to_string(f.pt) + " " + f.fmtp + "\r\n";
   }
   s += "a=ptime:20\r\na=" + std::string(to_string(direction)) + "\r\n";
   return s;

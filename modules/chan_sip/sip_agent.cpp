@@ -26,6 +26,7 @@ struct SofiaLeg;
 #include "digest_auth.h"
 #include "dtmf_info.h"
 #include "hangup_causes.h"
+#include "loaded_codecs.h"
 #include "sdp.h"
 #include "sip_shared.h"
 #include "zvon/log.h"
@@ -493,7 +494,10 @@ void SipAgent::handle_invite(nua_handle_s* nh, const sip_s* sip) {
   if (body.empty()) return reject_warning(488, "Not Acceptable Here", "an SDP offer in the INVITE is required");
   auto offer = parse_sdp(body);
   if (!offer) return reject_warning(488, "Not Acceptable Here", offer.message());
-  auto choice = negotiate(*offer, ep->codecs, ep->telephone_event);
+  auto codecs = loaded_codecs(s_.core, ep->codecs);
+  if (codecs.empty())
+    return reject_warning(488, "Not Acceptable Here", "no codec endpoint " + ep->name + " allows is loaded");
+  auto choice = negotiate(*offer, codecs, ep->telephone_event, Preference::Ours);
   if (!choice) return reject_warning(488, "Not Acceptable Here", choice.message());
   if (!s_.core.find_codec(choice->codec))
     return reject_warning(488, "Not Acceptable Here", "codec " + choice->codec + " is not loaded");
@@ -554,7 +558,7 @@ void SipAgent::handle_reinvite(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip
     return;
   }
   auto offer = parse_sdp(body);
-  Result<MediaChoice> choice = offer ? negotiate(*offer, leg.codecs, leg.dtmf) : Result<MediaChoice>(offer.error());
+  Result<MediaChoice> choice = offer ? negotiate(*offer, leg.codecs, leg.dtmf, Preference::Ours) : Result<MediaChoice>(offer.error());
   if (!choice) {
     log(LogLevel::Notice, kSource, "call ", leg.id, ": re-INVITE refused: ", choice.message());
     nua_respond(nh, 488, "Not Acceptable Here", TAG_END());
@@ -593,7 +597,7 @@ void SipAgent::handle_invite_response(SofiaLeg& leg, int status, const char* phr
     std::optional<MediaChoice> early;
     if (!body.empty()) {
       if (auto sdp = parse_sdp(body); sdp) {
-        if (auto c = negotiate(*sdp, leg.codecs, leg.dtmf); c) early = *c;
+        if (auto c = negotiate(*sdp, leg.codecs, leg.dtmf, Preference::Theirs); c) early = *c;
       }
     }
     if (status == 183 || early) {
@@ -610,7 +614,7 @@ void SipAgent::handle_invite_response(SofiaLeg& leg, int status, const char* phr
       return;
     }
     auto sdp = parse_sdp(payload_of(sip));
-    Result<MediaChoice> choice = sdp ? negotiate(*sdp, leg.codecs, leg.dtmf) : Result<MediaChoice>(sdp.error());
+    Result<MediaChoice> choice = sdp ? negotiate(*sdp, leg.codecs, leg.dtmf, Preference::Theirs) : Result<MediaChoice>(sdp.error());
     if (!choice) {
       log(LogLevel::Warning, kSource, "call ", id, " to ", leg.endpoint, ": unusable SDP answer: ", choice.message());
       nua_bye(leg.nh, TAG_END());

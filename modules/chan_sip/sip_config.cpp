@@ -94,6 +94,48 @@ Result<void> read_general(const ConfigSection& g, SipConfig& c) {
   return {};
 }
 
+bool is_dtmf_name(std::string_view item) {
+  return item == "telephone-event" || item == "rfc2833" || item == "rfc4733" || item == "dtmf";
+}
+
+// allow= and disallow= lines in file order (a template's first), as Asterisk reads them:
+// `disallow = all` empties the list, `allow = opus,g722` appends in order of preference,
+// `disallow = g722` takes one out. telephone-event is allowed and disallowed the same way.
+Result<void> read_codecs(const ConfigSection& s, Endpoint& e) {
+  bool any = false;
+  e.codecs.clear();
+  e.telephone_event = false;
+  for (const auto& entry : s.entries) {
+    std::string key = lower(trim(entry.key));
+    if (key != "allow" && key != "disallow") continue;
+    any = true;
+    for (auto& item : split_list(entry.value)) {
+      if (key == "disallow" && item == "all") {
+        e.codecs.clear();
+        e.telephone_event = false;
+        continue;
+      }
+      if (is_dtmf_name(item)) {
+        e.telephone_event = key == "allow";
+        continue;
+      }
+      const CodecPref* known = known_codec(item);
+      if (!known)
+        return make_error(cat(entry.pos.str(), ": unknown codec '", item,
+                              "' (ulaw, alaw, g722, opus, telephone-event and, for disallow, all)"));
+      std::erase_if(e.codecs, [&](const CodecPref& p) { return p.sdp_name == known->sdp_name; });
+      if (key == "allow") e.codecs.push_back(*known);
+    }
+  }
+  if (!any) {
+    e.codecs = {*known_codec("ulaw"), *known_codec("alaw")};
+    e.telephone_event = true;
+  }
+  if (e.codecs.empty())
+    return make_error(cat(where(s, "allow"), ": endpoint [", e.name, "] allows no audio codec"));
+  return {};
+}
+
 Result<void> read_endpoint(const ConfigSection& s, SipConfig& c) {
   Endpoint e;
   e.name = s.name;
@@ -110,18 +152,7 @@ Result<void> read_endpoint(const ConfigSection& s, SipConfig& c) {
   if (auto cid = s.get("callerid")) e.callerid = parse_callerid(*cid);
   if (e.callerid.number.empty()) e.callerid.number = e.name;
 
-  std::string allow = std::string(s.get_or("allow", "ulaw,alaw,telephone-event"));
-  e.telephone_event = false;
-  for (auto& item : split_list(allow)) {
-    if (item == "ulaw" || item == "pcmu") e.codecs.push_back({"PCMU", 0});
-    else if (item == "alaw" || item == "pcma") e.codecs.push_back({"PCMA", 8});
-    else if (item == "telephone-event" || item == "rfc2833" || item == "dtmf") e.telephone_event = true;
-    else
-      return make_error(cat(where(s, "allow"), ": unknown codec '", item,
-                            "' (ulaw, alaw and telephone-event are supported)"));
-  }
-  if (e.codecs.empty())
-    return make_error(cat(where(s, "allow"), ": endpoint [", e.name, "] allows no audio codec"));
+  if (auto r = read_codecs(s, e); !r) return r.error();
 
   auto dtmf = lower(trim(s.get_or("dtmfmode", "auto")));
   if (dtmf == "rfc4733" || dtmf == "rfc2833") e.dtmf_mode = DtmfMode::Rfc4733;
@@ -144,6 +175,21 @@ Result<void> read_endpoint(const ConfigSection& s, SipConfig& c) {
 }
 
 }  // namespace
+
+const CodecPref* known_codec(std::string_view name) {
+  static const CodecPref kKnown[] = {
+      {"PCMU", 0, 8000, 1, ""},
+      {"PCMA", 8, 8000, 1, ""},
+      {"G722", 9, 8000, 1, ""},  // 16 kHz audio on an 8000 RTP clock (RFC 3551)
+      {"opus", -1, 48000, 2, ""},
+  };
+  std::string n = lower(name);
+  if (n == "ulaw" || n == "pcmu" || n == "g711u") return &kKnown[0];
+  if (n == "alaw" || n == "pcma" || n == "g711a") return &kKnown[1];
+  if (n == "g722") return &kKnown[2];
+  if (n == "opus") return &kKnown[3];
+  return nullptr;
+}
 
 CallerId parse_callerid(std::string_view text) {
   CallerId id;

@@ -15,10 +15,13 @@
 
 namespace zvon::sip {
 
-// An audio codec an endpoint may use, by its SDP encoding name ("PCMU").
+// An audio codec an endpoint may use, as SDP names it.
 struct CodecPref {
-  std::string sdp_name;
-  int static_pt = -1;
+  std::string sdp_name;  // "PCMU", "G722", "opus"
+  int static_pt = -1;    // -1: a dynamic payload type
+  int clock_rate = 8000;
+  int channels = 1;
+  std::string fmtp;      // what we declare for it; filled from the loaded codec
 };
 
 // How an endpoint sends its keys (dtmfmode=). SIP INFO is accepted in every mode.
@@ -35,6 +38,9 @@ enum class NatMode {
   Yes,   // use the addresses its packets come from: Contact fixed up, symmetric RTP
   Auto,  // like yes, but the Contact only when it differs from where the request came from
 };
+
+// The codecs allow= knows, by the names sip.conf uses (ulaw, alaw, g722, opus).
+const CodecPref* known_codec(std::string_view config_name);
 
 struct Endpoint {
   std::string name;      // the section name: the user part of its AOR, the digest username

@@ -1,6 +1,7 @@
 #include "sip_technology.h"
 
 #include "call_leg.h"
+#include "loaded_codecs.h"
 #include "sip_shared.h"
 #include "zvon/log.h"
 
@@ -41,7 +42,11 @@ Result<std::shared_ptr<Channel>> SipTechnology::request(Loop& loop, std::string_
     if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) display += c;
   target.from = (display.empty() ? "" : "\"" + display + "\" ") + "<sip:" + from_user + "@" + host + ">";
 
-  auto leg = std::make_unique<CallLeg>(s_, *channel, s_.new_leg_id(), Direction::Outbound, *ep, std::move(*rtp));
+  Endpoint endpoint = *ep;
+  if (requester && requester->media() && requester->media()->codec())
+    endpoint.codecs = preferring(std::move(endpoint.codecs), requester->media()->codec()->name());
+  auto leg = std::make_unique<CallLeg>(s_, *channel, s_.new_leg_id(), Direction::Outbound,
+                                       std::move(endpoint), std::move(*rtp));
   leg->set_target(std::move(target));
   channel->set_driver(std::move(leg));
   return channel;

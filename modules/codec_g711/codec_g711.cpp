@@ -1,6 +1,11 @@
 // codec_g711: G.711 μ-law (PCMU, static payload type 0) and A-law (PCMA, 8), 8 kHz. The
 // lookup tables live in the core (zvon/g711.h), where the RTP relay transcodes with them too.
-// Encoders and decoders keep no state, so one stream's never affects another's.
+// Encoders keep no state; a decoder keeps SpanDSP's packet-loss concealment state for its
+// own stream.
+#include <stdint.h>  // SpanDSP's headers use the C integer types without including them
+#include <spandsp/telephony.h>
+#include <spandsp/plc.h>
+
 #include "zvon/core.h"
 #include "zvon/g711.h"
 
@@ -8,6 +13,7 @@ namespace zvon {
 namespace {
 
 enum class Law { Mu, A };
+constexpr int kPcmRates[] = {8000};
 
 class G711Encoder final : public CodecEncoder {
  public:
@@ -20,15 +26,29 @@ class G711Encoder final : public CodecEncoder {
   Law law_;
 };
 
+struct PlcFree {
+  void operator()(plc_state_t* s) const { plc_free(s); }
+};
+
+// Decoding keeps SpanDSP's concealment state up to date (the last pitch period heard), so a
+// lost packet can be filled with that period repeated and faded, as G.711 Appendix I does.
 class G711Decoder final : public CodecDecoder {
  public:
-  explicit G711Decoder(Law law) : law_(law) {}
+  using Plc = std::unique_ptr<plc_state_t, PlcFree>;
+  G711Decoder(Law law, Plc plc) : law_(law), plc_(std::move(plc)) {}
   size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) override {
-    return law_ == Law::Mu ? g711::decode_ulaw(payload, out) : g711::decode_alaw(payload, out);
+    size_t n = law_ == Law::Mu ? g711::decode_ulaw(payload, out) : g711::decode_alaw(payload, out);
+    plc_rx(plc_.get(), out.data(), int(n));
+    return n;
+  }
+  size_t conceal(std::span<const uint8_t>, std::span<int16_t> out) override {
+    int n = plc_fillin(plc_.get(), out.data(), int(out.size()));
+    return n > 0 ? size_t(n) : 0;
   }
 
  private:
   Law law_;
+  Plc plc_;
 };
 
 class G711Codec final : public Codec {
@@ -37,11 +57,16 @@ class G711Codec final : public Codec {
   std::string_view name() const override { return law_ == Law::Mu ? "PCMU" : "PCMA"; }
   int static_payload_type() const override { return law_ == Law::Mu ? 0 : 8; }
   int clock_rate() const override { return 8000; }
-  std::unique_ptr<CodecEncoder> make_encoder() const override {
+  std::span<const int> pcm_rates() const override { return kPcmRates; }
+  std::unique_ptr<CodecEncoder> make_encoder(const CodecSettings& settings) const override {
+    if (pcm_rate(settings) != 8000) return nullptr;
     return std::make_unique<G711Encoder>(law_);
   }
-  std::unique_ptr<CodecDecoder> make_decoder() const override {
-    return std::make_unique<G711Decoder>(law_);
+  std::unique_ptr<CodecDecoder> make_decoder(const CodecSettings& settings) const override {
+    if (pcm_rate(settings) != 8000) return nullptr;
+    G711Decoder::Plc plc(plc_init(nullptr));
+    if (!plc) return nullptr;
+    return std::make_unique<G711Decoder>(law_, std::move(plc));
   }
 
  private:
@@ -70,4 +95,4 @@ Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("codec_g711", "G.711 u-law (PCMU) and A-law (PCMA) codecs", "", zvon::load)
+ZVON_MODULE("codec_g711", "G.711 u-law (PCMU) and A-law (PCMA) codecs, with packet-loss concealment", "", zvon::load)

@@ -39,13 +39,13 @@ exten => 7600,1,Answer()
 # Audio
 
 
-def write_tone(path, freq, seconds, amplitude=12000):
-    frames = b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * freq * i / RATE)))
-                      for i in range(int(seconds * RATE)))
+def write_tone(path, freq, seconds, amplitude=12000, rate=RATE, channels=1):
+    frames = b"".join(struct.pack("<h", int(amplitude * math.sin(2 * math.pi * freq * i / rate))) * channels
+                      for i in range(int(seconds * rate)))
     with wave.open(path, "wb") as w:
-        w.setnchannels(1)
+        w.setnchannels(channels)
         w.setsampwidth(2)
-        w.setframerate(RATE)
+        w.setframerate(rate)
         w.writeframes(frames)
 
 
@@ -102,14 +102,17 @@ def check_hears(samples, freq, other, what):
 class Baresip:
     """One baresip registered with zvon as `user`, sending a `freq` Hz sine as `codec`."""
 
-    def __init__(self, z, user, codec, freq, answer="manual"):
+    def __init__(self, z, user, codec, freq, answer="manual", codec_modules=("g711.so",),
+                 source_rate=RATE, source_channels=1):
+        """baresip 1.0's aufile wants the codec's own rate and channels (opus: 48000, 2)."""
         self.user = user
         self.dir = os.path.join(z.dir, "baresip-%s-%d" % (user, int(time.monotonic() * 1000)))
         os.makedirs(self.dir)
         self.ctrl_port = free_port("tcp")
         self.rtp_range = free_port_range(20)
         source = os.path.join(self.dir, "source.wav")
-        write_tone(source, freq, 30)
+        write_tone(source, freq, 30 if source_rate == RATE else 5, rate=source_rate,
+                   channels=source_channels)
         with open(os.path.join(self.dir, "config"), "w") as f:
             f.write("\n".join([
                 "poll_method epoll",
@@ -118,7 +121,7 @@ class Baresip:
                 "audio_source aufile,%s" % source,
                 "rtp_ports %d-%d" % self.rtp_range,
                 "module_path %s" % BARESIP_MODULES,
-                "module g711.so",
+            ] + ["module %s" % m for m in codec_modules] + [
                 "module aufile.so",
                 "module sndfile.so",
                 "module_tmp account.so",

@@ -30,7 +30,11 @@ class TestG711 final : public Codec {
   std::string_view name() const override { return ulaw_ ? "PCMU" : "PCMA"; }
   int static_payload_type() const override { return ulaw_ ? 0 : 8; }
   int clock_rate() const override { return 8000; }
-  std::unique_ptr<CodecEncoder> make_encoder() const override {
+  std::span<const int> pcm_rates() const override {
+    static constexpr int rates[] = {8000};
+    return rates;
+  }
+  std::unique_ptr<CodecEncoder> make_encoder(const CodecSettings&) const override {
     struct E : CodecEncoder {
       bool u;
       explicit E(bool u) : u(u) {}
@@ -40,7 +44,7 @@ class TestG711 final : public Codec {
     };
     return std::make_unique<E>(ulaw_);
   }
-  std::unique_ptr<CodecDecoder> make_decoder() const override {
+  std::unique_ptr<CodecDecoder> make_decoder(const CodecSettings&) const override {
     struct D : CodecDecoder {
       bool u;
       explicit D(bool u) : u(u) {}

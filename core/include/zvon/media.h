@@ -6,6 +6,7 @@
 #include <span>
 
 #include "zvon/codec.h"
+#include "zvon/module.h"
 
 namespace zvon {
 
@@ -63,6 +64,8 @@ class MediaEndpoint {
   virtual ~MediaEndpoint() = default;
   // The negotiated audio codec, or nullptr while none is.
   virtual const Codec* codec() const = 0;
+  // The same, pinned: whoever keeps that codec's decoders (a transcoding peer) holds this.
+  virtual Pinned<Codec> pinned_codec() const { return {}; }
   // The negotiated RTP payload types (audio, and RFC 4733 telephone-event or -1).
   virtual int audio_payload_type() const = 0;
   virtual int dtmf_payload_type() const = 0;
@@ -70,9 +73,11 @@ class MediaEndpoint {
   virtual void set_receiver(MediaReceiver* receiver) = 0;
   // Sends a packet another endpoint received: sent from this endpoint's address with its own
   // SSRC and continuous sequence numbers and timestamps; payload types are mapped, and the
-  // audio transcoded when the two codecs differ (G.711 μ-law ↔ A-law today).
+  // audio transcoded when the two codecs differ, along the cheapest translation path (G.711
+  // μ-law <-> A-law by table; otherwise decode, resample where rates differ, encode).
   virtual void relay(const RtpPacket& packet, const MediaEndpoint& from) = 0;
-  // Encodes and sends one frame of 8 kHz 16-bit PCM (normally 160 samples, 20 ms).
+  // Encodes and sends 8 kHz 16-bit PCM (normally 160 samples, 20 ms) with the negotiated
+  // codec, resampled when the codec cannot take 8 kHz, in packets of the negotiated ptime.
   virtual void send_audio(std::span<const int16_t> pcm) = 0;
 };
 

@@ -37,8 +37,12 @@ class RtpSession : public MediaEndpoint {
   // from the peer's SDP.
   virtual Result<void> set_remote(std::string_view address, uint16_t port) = 0;
   // The negotiated codec (pinned: a codec module cannot unload under a call) and payload
-  // types; dtmf_payload_type -1 when telephone-event was not negotiated.
-  virtual void set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type) = 0;
+  // types; dtmf_payload_type -1 when telephone-event was not negotiated. `remote_fmtp` is the
+  // far end's a=fmtp for the codec (it configures our encoder: Opus FEC, DTX ...) and
+  // `ptime_ms` the packet time it asked for: what zvon encodes itself (prompts, transcoded
+  // audio) goes out in packets that long.
+  virtual void set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type,
+                         std::string_view remote_fmtp = {}, int ptime_ms = 20) = 0;
   // Called once per digit received, whatever the receiver: an RFC 4733 event at its end, or
   // an in-band tone when in-band detection is on.
   virtual void set_dtmf_listener(std::function<void(char digit, DtmfSource source)> listener) = 0;

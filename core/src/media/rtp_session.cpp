@@ -6,7 +6,7 @@
 #include <string>
 
 #include "rtp_session_impl.h"
-#include "zvon/g711.h"
+#include "sound_file.h"
 #include "zvon/log.h"
 
 namespace zvon {
@@ -84,6 +84,8 @@ Result<std::unique_ptr<RtpSession>> RtpSession::open(Loop& loop, std::string_vie
 
 RtpSessionImpl::RtpSessionImpl(Loop& loop, std::string local_address)
     : loop_(loop), local_address_(std::move(local_address)) {
+  relay_sink_.self = this;
+  audio_sink_.self = this;
   // RFC 3550: SSRC, first sequence number and first timestamp are random.
   std::random_device rd;
   ssrc_ = rd();
@@ -257,13 +259,20 @@ Result<void> RtpSessionImpl::set_remote(std::string_view address, uint16_t port)
   return {};
 }
 
-void RtpSessionImpl::set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type) {
-  encoder_.reset();  // made by the old codec's module: goes before its pin does
+void RtpSessionImpl::set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type,
+                               std::string_view remote_fmtp, int ptime_ms) {
+  // Made by the old codec's module: they go before its pin does, and are made again lazily.
+  audio_encoder_.reset();
+  translator_.reset();
+  translator_from_ = {};
   codec_ = std::move(codec);
-  if (codec_) encoder_ = codec_->make_encoder();
+  remote_fmtp_ = std::string(remote_fmtp);
+  // A packet time the codec cannot encode (Opus has no 30 ms frame) gets 20 ms, which all do.
+  ptime_ms_ = codec_ && codec_->supports_frame_ms(ptime_ms) ? ptime_ms : 20;
   audio_pt_ = audio_payload_type;
   dtmf_pt_ = dtmf_payload_type;
   warned_transcode_ = false;
+  have_source_ = false;  // whatever comes next starts a new timeline (with a marker)
 }
 
 void RtpSessionImpl::set_dtmf_listener(std::function<void(char, DtmfSource)> listener) {
@@ -393,23 +402,57 @@ void RtpSessionImpl::send(int payload_type, bool marker, uint32_t timestamp, siz
   stats_.bytes_sent += len;
 }
 
-size_t RtpSessionImpl::transcode(const Codec& from, std::span<const uint8_t> in, uint8_t* out) {
-  std::string_view a = from.name(), b = codec_->name();
-  if (a == "PCMU" && b == "PCMA") {
-    for (size_t i = 0; i < in.size(); ++i) out[i] = g711::ulaw_to_alaw(in[i]);
-    return in.size();
+void RtpSessionImpl::send_payload(std::span<const uint8_t> payload, uint32_t timestamp, bool marker) {
+  if (payload.size() > kMaxPacket - RtpPacket::kHeader) return;
+  std::memcpy(send_buf_.data() + RtpPacket::kHeader, payload.data(), payload.size());
+  marker = std::exchange(marker_pending_, false) || marker;
+  send(audio_pt_, marker, timestamp, payload.size());
+}
+
+void RtpSessionImpl::RelaySink::on_payload(std::span<const uint8_t> payload, uint32_t timestamp) {
+  if (self->relay_base_pending_) {
+    self->ts_offset_ = self->relay_base_ - timestamp;
+    self->relay_base_pending_ = false;
   }
-  if (a == "PCMA" && b == "PCMU") {
-    for (size_t i = 0; i < in.size(); ++i) out[i] = g711::alaw_to_ulaw(in[i]);
-    return in.size();
+  // A talk spurt's first packet keeps its marker while packets map one to one.
+  self->send_payload(payload, timestamp + self->ts_offset_, std::exchange(self->relay_marker_, false));
+}
+
+void RtpSessionImpl::AudioSink::on_payload(std::span<const uint8_t> payload, uint32_t timestamp) {
+  self->send_payload(payload, timestamp, false);
+}
+
+void RtpSessionImpl::relay_translated(const RtpPacket& packet, const MediaEndpoint& from) {
+  const Codec* from_codec = from.codec();
+  if (!translator_ || translator_from_.get() != from_codec) {
+    // Once per codec change of either side, never per packet.
+    translator_.reset();
+    translator_from_ = from.pinned_codec();
+    std::string why = "no decoder";
+    if (translator_from_.get() == from_codec)
+      translator_ = Translator::make(*from_codec, *codec_, remote_fmtp_, ptime_ms_, &why);
+    if (!translator_) {
+      translator_from_ = {};
+      if (!warned_transcode_) {
+        warned_transcode_ = true;
+        log(LogLevel::Warning, kLog, "port ", local_port_, ": cannot transcode ", from_codec->name(),
+            " to ", codec_->name(), " (", why, "); dropping that audio");
+      }
+      return;
+    }
+    log(LogLevel::Verbose, kLog, "port ", local_port_, ": transcoding ",
+        translator_->path().describe(*from_codec, *codec_));
+    have_source_ = false;
   }
-  // Other pairs (Opus ...) need a decode/encode path with its own state; not yet.
-  if (!warned_transcode_) {
-    warned_transcode_ = true;
-    log(LogLevel::Warning, kLog, "port ", local_port_, ": cannot transcode ", a, " to ", b,
-        "; dropping that audio");
+  Source source{&from, packet.ssrc()};
+  if (!have_source_ || !(source == source_)) {
+    relay_base_ = rebase(source);
+    relay_base_pending_ = true;
+    translator_->restart();
   }
-  return 0;
+  relay_marker_ = packet.marker();
+  translator_->translate(packet, relay_sink_);
+  relay_marker_ = false;
 }
 
 void RtpSessionImpl::relay(const RtpPacket& packet, const MediaEndpoint& from) {
@@ -427,40 +470,57 @@ void RtpSessionImpl::relay(const RtpPacket& packet, const MediaEndpoint& from) {
     return;  // comfort noise or anything else this side never agreed to
   }
 
+  const Codec* from_codec = from.codec();
+  const bool translated = from_codec != nullptr && from_codec != codec_.get();
+  if (!is_dtmf && translated) return relay_translated(packet, from);
+
+  // The same codec (or digits): the payload goes through untouched.
   auto payload = packet.payload();
   if (payload.size() > kMaxPacket - RtpPacket::kHeader) return;
-  uint8_t* out = send_buf_.data() + RtpPacket::kHeader;
-  size_t out_len = payload.size();
-  const Codec* from_codec = from.codec();
-  if (is_dtmf || from_codec == codec_.get() || from_codec == nullptr) {
-    std::memcpy(out, payload.data(), payload.size());
-  } else {
-    out_len = transcode(*from_codec, payload, out);
-    if (out_len == 0) return;
-  }
-
+  std::memcpy(send_buf_.data() + RtpPacket::kHeader, payload.data(), payload.size());
   Source source{&from, packet.ssrc()};
-  if (!have_source_ || !(source == source_))
-    ts_offset_ = rebase(source) - packet.timestamp();
+  const bool new_source = !have_source_ || !(source == source_);
+  // Digits beside transcoded audio ride on the translator's timeline, as the audio does.
+  Translator* timeline = translated && translator_ && translator_from_.get() == from_codec ? translator_.get() : nullptr;
+  if (new_source && timeline) {
+    timeline->restart();
+    relay_base_pending_ = false;
+  }
+  const uint32_t in_ts = timeline ? timeline->map_timestamp(packet.timestamp()) : packet.timestamp();
+  if (new_source) ts_offset_ = rebase(source) - in_ts;
   bool marker = packet.marker();
   if (!is_dtmf && marker_pending_) {
     marker = true;
     marker_pending_ = false;
   }
-  send(out_pt, marker, packet.timestamp() + ts_offset_, out_len);
+  send(out_pt, marker, in_ts + ts_offset_, payload.size());
 }
 
 void RtpSessionImpl::send_audio(std::span<const int16_t> pcm) {
-  if (!have_remote_ || !encoder_ || pcm.empty()) return;
-  size_t n = encoder_->encode(pcm, std::span(send_buf_.data() + RtpPacket::kHeader,
-                                             kMaxPacket - RtpPacket::kHeader));
-  if (n == 0) return;
+  if (!have_remote_ || !codec_ || pcm.empty()) return;
+  if (!audio_encoder_) {
+    // Prompts are 8 kHz: the encoder takes that rate where the codec has it (all shipped
+    // codecs do), else the stream is resampled to the codec's own.
+    audio_encoder_ = FrameEncoder::make(*codec_, kPlaybackRate, encode_rate_for(*codec_, kPlaybackRate),
+                                        remote_fmtp_, ptime_ms_);
+    if (!audio_encoder_) {
+      if (!warned_transcode_) {
+        warned_transcode_ = true;
+        log(LogLevel::Warning, kLog, "port ", local_port_, ": ", codec_->name(),
+            " cannot encode prompts; not playing");
+      }
+      return;
+    }
+    have_source_ = false;
+  }
   Source self{};
-  if (!have_source_ || !(source_ == self)) next_audio_ts_ = rebase(self);
+  if (!have_source_ || !(source_ == self)) {
+    next_audio_ts_ = rebase(self);
+    audio_encoder_->reset();
+  }
   uint32_t ts = next_audio_ts_;
-  next_audio_ts_ += uint32_t(pcm.size() * clock_rate() / 8000);
-  bool marker = std::exchange(marker_pending_, false);
-  send(audio_pt_, marker, ts, n);
+  next_audio_ts_ += uint32_t(uint64_t(pcm.size()) * clock_rate() / kPlaybackRate);
+  audio_encoder_->push(pcm, ts, audio_sink_);
 }
 
 }  // namespace zvon

@@ -13,7 +13,9 @@
 #include "inband_dtmf.h"
 #include "rtcp.h"
 #include "rtp_receive_stats.h"
+#include "frame_encoder.h"
 #include "telephone_event.h"
+#include "translator.h"
 #include "zvon/loop.h"
 #include "zvon/rtp.h"
 
@@ -32,7 +34,8 @@ class RtpSessionImpl final : public RtpSession {
   uint16_t local_port() const override { return local_port_; }
   const std::string& local_address() const override { return local_address_; }
   Result<void> set_remote(std::string_view address, uint16_t port) override;
-  void set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type) override;
+  void set_codec(Pinned<Codec> codec, int audio_payload_type, int dtmf_payload_type,
+                 std::string_view remote_fmtp, int ptime_ms) override;
   void set_dtmf_listener(std::function<void(char digit, DtmfSource source)> listener) override;
   void set_inband_dtmf(bool on) override;
   void set_symmetric(bool on) override { symmetric_ = on; }
@@ -41,6 +44,7 @@ class RtpSessionImpl final : public RtpSession {
 
   // MediaEndpoint
   const Codec* codec() const override { return codec_.get(); }
+  Pinned<Codec> pinned_codec() const override { return codec_; }
   int audio_payload_type() const override { return audio_pt_; }
   int dtmf_payload_type() const override { return dtmf_pt_; }
   void set_receiver(MediaReceiver* receiver) override { receiver_ = receiver; }
@@ -77,8 +81,21 @@ class RtpSessionImpl final : public RtpSession {
   uint32_t rebase(Source source);
   // Builds the 12-byte header into send_buf_ and sends header + `payload_len` bytes.
   void send(int payload_type, bool marker, uint32_t timestamp, size_t payload_len);
-  // Writes `in` as this session's codec into `out`; 0 when no transcoding path exists.
-  size_t transcode(const Codec& from, std::span<const uint8_t> in, uint8_t* out);
+  // Relays audio of another codec through a Translator made for it (once per codec change).
+  void relay_translated(const RtpPacket& packet, const MediaEndpoint& from);
+  // Sends an encoded payload (copied behind the header) from a translator or our own encoder.
+  void send_payload(std::span<const uint8_t> payload, uint32_t timestamp, bool marker);
+
+  // Translated payloads of the current relayed source: the first one fixes ts_offset_.
+  struct RelaySink final : PayloadSink {
+    RtpSessionImpl* self = nullptr;
+    void on_payload(std::span<const uint8_t> payload, uint32_t timestamp) override;
+  };
+  // Payloads of send_audio(): their timestamps are ours already.
+  struct AudioSink final : PayloadSink {
+    RtpSessionImpl* self = nullptr;
+    void on_payload(std::span<const uint8_t> payload, uint32_t timestamp) override;
+  };
   uint32_t clock_rate() const;
 
   Loop& loop_;
@@ -98,10 +115,21 @@ class RtpSessionImpl final : public RtpSession {
   uint64_t last_from_remote_ms_ = 0;
 
   Pinned<Codec> codec_;
-  std::unique_ptr<CodecEncoder> encoder_;  // after codec_: destroyed first
+  std::string remote_fmtp_;
+  int ptime_ms_ = 20;
+  // send_audio()'s encoder, made at the first prompt frame; after codec_: destroyed first.
+  std::unique_ptr<FrameEncoder> audio_encoder_;
+  // The relayed peer's codec (pinned while its decoder lives here) and the translator to ours.
+  Pinned<Codec> translator_from_;
+  std::unique_ptr<Translator> translator_;  // after translator_from_: destroyed first
+  bool warned_transcode_ = false;
+  RelaySink relay_sink_;
+  AudioSink audio_sink_;
+  bool relay_base_pending_ = false;  // the next translated payload fixes ts_offset_ ...
+  uint32_t relay_base_ = 0;          // ... so that it goes out at this timestamp
+  bool relay_marker_ = false;        // the packet being translated had the marker bit
   int audio_pt_ = -1;
   int dtmf_pt_ = -1;
-  bool warned_transcode_ = false;
 
   MediaReceiver* receiver_ = nullptr;
   std::function<void(char, DtmfSource)> dtmf_listener_;

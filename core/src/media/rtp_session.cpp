@@ -1,8 +1,8 @@
 #include <cstring>
-#include <random>
 #include <string>
 
 #include "rtp_session_impl.h"
+#include "thread_random.h"
 #include "zvon/g711.h"
 #include "zvon/log.h"
 
@@ -82,10 +82,9 @@ Result<std::unique_ptr<RtpSession>> RtpSession::open(Loop& loop, std::string_vie
 RtpSessionImpl::RtpSessionImpl(Loop& loop, std::string local_address)
     : loop_(loop), local_address_(std::move(local_address)) {
   // RFC 3550: SSRC, first sequence number and first timestamp are random.
-  std::random_device rd;
-  ssrc_ = rd();
-  seq_ = uint16_t(rd());
-  last_ts_ = rd();
+  ssrc_ = thread_random32();
+  seq_ = uint16_t(thread_random32());
+  last_ts_ = thread_random32();
 }
 
 RtpSessionImpl::~RtpSessionImpl() = default;  // udp_ closes the socket
@@ -106,7 +105,7 @@ Result<void> RtpSessionImpl::bind(const sockaddr_storage& bind_to, RtpPortRange 
   udp_.get()->data = this;
 
   // A random start spreads sessions over the range without any state shared between loops.
-  uint32_t start = std::random_device{}() % count;
+  uint32_t start = thread_random32() % count;
   sockaddr_storage addr = bind_to;
   for (uint32_t i = 0; i < count; ++i) {
     uint16_t port = uint16_t(first + 2 * ((start + i) % count));

@@ -168,7 +168,7 @@ def run(ctx, running):
         if s.get("syscalls_per_packet"):
             ctx.log("    per packet relayed: " + syscalls.describe(s["syscalls_per_packet"]))
         if (s.get("failed") or 0) > 0.01 * n or (loss is not None and loss > 0.01):
-            ctx.log("  stopping the ladder: more than 1% of calls or packets lost at %d calls" % n)
+            ctx.log("  stopping the ladder: more than 1%% of calls or packets lost at %d calls" % n)
             break
     return {"idle_rss_kib": first_idle, "steps": steps}
 

@@ -18,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from zvonbench import machine, media_calls, profile, registration, report, setup_rate  # noqa: E402
+from zvonbench import callgrind, machine, media_calls, profile, registration, report, setup_rate  # noqa: E402
 from zvonbench.context import Context  # noqa: E402
 from zvonbench.targets import Kamailio, Running, TargetError, Zvon  # noqa: E402
 
@@ -68,6 +68,51 @@ def with_running(ctx, make, fn):
         running.stop()
 
 
+def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets):
+    """bench/run.sh --callgrind: instructions per call (zvon and Kamailio) and per relayed
+    packet (zvon), see zvonbench/callgrind.py."""
+    if not callgrind.available():
+        ctx.log("valgrind (callgrind) is missing: run bench/install-bench-deps.sh as root")
+        return 2
+    # Under valgrind the targets run tens of times slower: a long hold for the media window.
+    ctx.profile.media_hold_s = 30
+    res = {"header": header}
+    calls, rate = args.callgrind_calls, args.callgrind_rate
+    note = ("%d calls at %d/s (hold %d ms) after a warm-up, an idle run as long taken off; "
+            "media: %d calls with G.711 both ways, a 12 s window once all are up"
+            % (calls, rate, ctx.profile.hold_ms, args.callgrind_media_calls))
+    res["note"] = note
+    try:
+        if "kamailio" in targets:
+            ctx.log("Kamailio under callgrind: %s" % note)
+            res["kamailio_calls"] = callgrind.measure_calls_at_exit(
+                ctx, lambda name: Kamailio(ctx.work, ctx.cores, nice=nice,
+                                           wrapper=callgrind.wrapper(ctx.work, name)),
+                "kamailio", calls, rate)
+        if "zvon" in targets:
+            ctx.log("zvon under callgrind: %s" % note)
+            res["zvon_calls"] = callgrind.measure_calls_at_exit(
+                ctx, lambda name: Zvon(build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=nice,
+                                       wrapper=callgrind.wrapper(ctx.work, name)),
+                "zvon", calls, rate)
+            res["zvon_media"] = with_target(ctx, lambda: Zvon(
+                build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=nice,
+                wrapper=callgrind.wrapper(ctx.work, "zvon-media")),
+                lambda t: callgrind.measure_media(ctx, t, "zvon-media", args.callgrind_media_calls, 12))
+    except TargetError as e:
+        ctx.log("FAILED: %s" % e)
+        res["error"] = str(e)
+    finally:
+        with open(os.path.join(ctx.work, "callgrind.json"), "w") as f:
+            json.dump(res, f, indent=1, default=str)
+    text = callgrind.render(res)
+    with open(os.path.join(ctx.work, "callgrind.md"), "w") as f:
+        f.write(text)
+    ctx.log(text)
+    ctx.log("took %.0f s; dumps and logs in %s" % (time.monotonic() - ctx.started, ctx.work))
+    return 1 if "error" in res else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=os.path.join(os.path.dirname(HERE), "build-bench"))
@@ -77,6 +122,12 @@ def main():
     ap.add_argument("--targets", default="kamailio,zvon")
     ap.add_argument("--profile", action="store_true",
                     help="instead of the table: perf profiles of zvon (and Kamailio) under load")
+    ap.add_argument("--callgrind", action="store_true",
+                    help="instead of the table: instructions per call and per relayed packet, "
+                         "counted by callgrind (immune to other work on the machine)")
+    ap.add_argument("--callgrind-calls", type=int, default=200)
+    ap.add_argument("--callgrind-rate", type=int, default=5)
+    ap.add_argument("--callgrind-media-calls", type=int, default=10)
     ap.add_argument("--profile-rate", type=int, default=500)
     ap.add_argument("--profile-calls", type=int, default=500)
     ap.add_argument("--wait-quiet", type=float, default=60,
@@ -85,10 +136,11 @@ def main():
 
     build_dir = os.path.abspath(args.build_dir)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    work = os.path.join(build_dir, "bench-runs", stamp + ("-quick" if args.quick else ""))
+    work = os.path.join(build_dir, "bench-runs", stamp + ("-callgrind" if args.callgrind else
+                                                          "-quick" if args.quick else ""))
     os.makedirs(work, exist_ok=True)
     nice = -10 if os.geteuid() == 0 else None
-    ctx = Context(work, args.quick, nice)
+    ctx = Context(work, args.quick or args.callgrind, nice)
     only = set(args.only.split(","))
     targets = set(args.targets.split(","))
     p = ctx.profile
@@ -98,9 +150,11 @@ def main():
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M %Z").strip(),
         "commit": commit(),
         "machine": machine.describe(),
-        "pinning": ctx.cores.describe() + ("; all at nice -10" if nice is not None else ""),
+        "pinning": ctx.cores.describe() + ("; all at nice -10, their session autogroups too"
+                                           if nice is not None else ""),
         "command": "bash bench/run.sh" + (" --quick" if args.quick else "")
-                   + (" --profile" if args.profile else ""),
+                   + (" --profile" if args.profile else "")
+                   + (" --callgrind" if args.callgrind else ""),
     }
     ctx.log("zvon benchmark: results in %s" % work)
     ctx.log("machine: %s" % header["machine"])
@@ -116,6 +170,9 @@ def main():
     header["zvon"] = make_zvon().describe().split(", UDP")[0]
     header["kamailio"] = make_kam().describe().split(", UDP")[0]
     results = {"header": header, "users": users, "zvon": {}, "kamailio": {}}
+
+    if args.callgrind:
+        return run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
 
     if args.profile:
         if not profile.perf_available():
@@ -143,9 +200,9 @@ def main():
                 results[key]["register"] = with_running(ctx, make, lambda r: registration.run(ctx, r))
         if "media" in only and "zvon" in targets:
             # The stock-sized configuration (no registration users): idle RSS is the daemon's.
-            results["zvon"]["media"] = with_target(
+            results["zvon"]["media"] = with_running(
                 ctx, lambda: Zvon(build_dir, work, ctx.cores, 0, rtp_range, nice=nice),
-                lambda t: media_calls.run(ctx, t))
+                lambda r: media_calls.run(ctx, r))
     except TargetError as e:
         ctx.log("FAILED: %s" % e)
         results["error"] = str(e)

@@ -7,8 +7,11 @@
 #   bash bench/run.sh            full run, about 15 minutes
 #   bash bench/run.sh --quick    short steps and low counts, under 3 minutes
 #   bash bench/run.sh --profile  perf profiles of zvon and Kamailio under load
+#   bash bench/run.sh --callgrind  instructions per call (zvon, Kamailio) and per relayed RTP
+#                                  packet, counted by valgrind: immune to other work on the machine
 #
-# Needs the packages of bench/install-bench-deps.sh (kamailio, tcpdump, linux-perf). Loopback only.
+# Needs the packages of bench/install-bench-deps.sh (kamailio, tcpdump, linux-perf, valgrind).
+# Loopback only.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -27,12 +27,14 @@ class Capture:
         if nice is not None:
             cmd = ["nice", "-n", str(nice)] + cmd
         self.cmd = cmd
+        self.nice = nice
         self.proc = None
         self.summary = ""
 
     def start(self):
         self.proc = subprocess.Popen(self.cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True)
+        machine.set_autogroup_nice(self.proc.pid, self.nice)
         # tcpdump says "listening on lo" once the capture runs.
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not os.path.exists(self.path):
@@ -95,8 +97,10 @@ _CSEQ = re.compile(rb"\r\nCSeq\s*:\s*(\d+)\s+(\w+)", re.I)
 
 def call_timings(path):
     """Per call (Call-ID) the first time of: the first INVITE ("invite"), the INVITE with
-    credentials ("invite_auth", a higher CSeq), the 180 ("ringing") and the 200 to the INVITE
-    ("answer"). Retransmissions keep the first time."""
+    credentials ("invite_auth", a higher CSeq), the 180 ("ringing"), the 200 to the INVITE
+    ("answer") and the first of 180/183/200 ("progress": the caller hears something; a B2BUA
+    whose callee rings and answers at once may pass the 200 on without a 180 before it).
+    Retransmissions keep the first time."""
     calls = {}
     for ts, payload in read_pcap(path):
         m = _CALL_ID.search(payload)
@@ -111,8 +115,12 @@ def call_timings(path):
                 call.setdefault("invite_auth", ts)
         elif first_line.startswith(b"SIP/2.0 180"):
             call.setdefault("ringing", ts)
+            call.setdefault("progress", ts)
+        elif first_line.startswith(b"SIP/2.0 183"):
+            call.setdefault("progress", ts)
         elif first_line.startswith(b"SIP/2.0 200"):
             call.setdefault("answer", ts)
+            call.setdefault("progress", ts)
     return calls
 
 

@@ -50,6 +50,23 @@ class Cores:
                 "to CPU %d (taskset)" % (self.target, self.load))
 
 
+def set_autogroup_nice(pid, nice):
+    """With the kernel's autogroups (/proc/sys/kernel/sched_autogroup_enabled), a process's
+    nice value only ranks it within its session's group, and every session's group gets an
+    equal share of a contended CPU: a target started in a session of its own at nice -10 still
+    got only ~1/3 of its core while five other engineers' builds ran (measured: its threads
+    spent 3.2 s of 5.8 s runnable but waiting). The group's own nice value fixes that. Best
+    effort (root only; a kernel without autogroups has no such file)."""
+    if nice is None:
+        return False
+    try:
+        with open("/proc/%d/autogroup" % pid, "w") as f:
+            f.write(str(nice))
+        return True
+    except OSError:
+        return False
+
+
 def taskset(core, argv):
     return ["taskset", "-c", str(core)] + list(argv)
 

@@ -34,7 +34,7 @@ def register_step(ctx, target, rate, seconds, tag, first_index):
     uac = Sipp(name, scenario("register.xml"), ctx.work, ctx.cores.load, ports.uac,
                target="127.0.0.1:%d" % target.sip_port, calls=calls, timeout=budget, nice=ctx.nice,
                args=["-inf", csv, "-r", str(rate), "-l", str(rate * 5 + 100),
-                     "-recv_timeout", "5000", "-trace_rtt", "-rtt_freq", "500"])
+                     "-recv_timeout", "5000", "-trace_rtt", "-rtt_freq", "10"])
     t_cpu = machine.CpuWindow(target.pids).start()
     cs0 = machine.context_switches(target.pids())
     t0 = time.monotonic()

@@ -14,6 +14,10 @@ def _r(a, b):
     return "-" if x is None else "%.2f" % x
 
 
+def _pct(x):
+    return None if x is None else 100.0 * x
+
+
 def _pair(a, b, digits=2):
     if a is None and b is None:
         return "-"
@@ -47,7 +51,7 @@ def signalling_table(results):
         ("CPU per call at half that rate (us)", _n(zh.get("target_cpu_us_per_call")),
          _n(kh.get("target_cpu_us_per_call")),
          _r(zh.get("target_cpu_us_per_call"), kh.get("target_cpu_us_per_call")), ""),
-        ("Post-dial delay INVITE->180 p50 / p99 at half rate (ms)",
+        ("Post-dial delay INVITE->first 180/183/200 p50 / p99 at half rate (ms)",
          _pair(zh.get("pdd_p50_ms"), zh.get("pdd_p99_ms")),
          _pair(kh.get("pdd_p50_ms"), kh.get("pdd_p99_ms")),
          _r(zh.get("pdd_p99_ms"), kh.get("pdd_p99_ms")) + " (p99)", "p99 <= 5 ms"),
@@ -55,6 +59,17 @@ def signalling_table(results):
          _pair(zh.get("pdd_auth_p50_ms"), zh.get("pdd_auth_p99_ms")),
          _pair(kh.get("pdd_auth_p50_ms"), kh.get("pdd_auth_p99_ms")),
          _r(zh.get("pdd_auth_p99_ms"), kh.get("pdd_auth_p99_ms")) + " (p99)", ""),
+        ("  calls that got a 180 before the 200 (%)", _n(_pct(zh.get("ringing_share")), 0),
+         _n(_pct(kh.get("ringing_share")), 0), "", ""),
+        ("INVITE->200 on the wire p50 / p99 at half rate (ms)",
+         _pair(zh.get("wire_answer_p50_ms"), zh.get("wire_answer_p99_ms")),
+         _pair(kh.get("wire_answer_p50_ms"), kh.get("wire_answer_p99_ms")),
+         _r(zh.get("wire_answer_p99_ms"), kh.get("wire_answer_p99_ms")) + " (p99)", ""),
+        ("System calls per call at half rate (perf tracepoints)",
+         _n((zh.get("syscalls_per_call") or {}).get("syscalls"), 1),
+         _n((kh.get("syscalls_per_call") or {}).get("syscalls"), 1),
+         _r((zh.get("syscalls_per_call") or {}).get("syscalls"),
+            (kh.get("syscalls_per_call") or {}).get("syscalls")), ""),
         ("Context switches per call at half rate", _n(zh.get("target_switches_per_call"), 1),
          _n(kh.get("target_switches_per_call"), 1),
          _r(zh.get("target_switches_per_call"), kh.get("target_switches_per_call")), ""),
@@ -78,16 +93,17 @@ def media_table(results):
         return []
     out = ["| Calls with G.711 both ways (zvon) | failed | zvon CPU, % of one core | RSS per call (KiB) "
            "| loss at zvon's sockets | UDP datagrams/s on the machine (expected) | CPU per packet relayed (us) "
-           "| sipp CPU, % of one core |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+           "| system calls per packet relayed | sipp CPU, % of one core |",
+           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for s in m["steps"]:
         loss = s.get("loss")
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             _n(s["calls"]), _n(s.get("failed")), _n(s.get("target_cpu_pct"), 1),
             _n(s.get("rss_per_call_kib"), 1),
             "-" if loss is None else "%.3f%%" % (100 * loss),
             "%s (%s)" % (_n(s.get("machine_udp_out_pps")), _n(s.get("expected_pps_through_zvon"))),
             _n(s.get("cpu_us_per_packet"), 2),
+            _n((s.get("syscalls_per_packet") or {}).get("syscalls"), 2),
             _n(s.get("sipp_cpu_pct"), 1)))
     out.append("")
     out.append("Idle zvon (no calls, 2 endpoints, all modules loaded): RSS %s MiB (target <= 30 MiB; "

@@ -6,7 +6,7 @@ from kernel timestamps, and the target's CPU time per call."""
 import os
 import time
 
-from . import machine
+from . import machine, syscalls
 from .capture import Capture, call_timings, delays_ms
 from .ramp import ramp
 from .sipp import Sipp, scenario
@@ -40,7 +40,7 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
                args=["-s", str(ports.uas), "-key", "caller", str(CALLER), "-au", str(CALLER),
                      "-ap", "pw%d" % CALLER, "-r", str(rate), "-d", str(p.hold_ms),
                      "-l", str(int(rate * (hold_s + 5)) + 100), "-recv_timeout", "5000",
-                     "-mp", str(ports.uac_media), "-trace_rtt", "-rtt_freq", "500"])
+                     "-mp", str(ports.uac_media), "-trace_rtt", "-rtt_freq", "10"])
     total = machine.CpuWindow(target.pids).start()
     cs0 = machine.context_switches(target.pids())
     udp0 = machine.udp_counters()
@@ -50,10 +50,15 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
     time.sleep(min(0.5, seconds / 4.0))
     busy = machine.CpuWindow(target.pids).start()
     gen = machine.CpuWindow(lambda: [uac.pid, uas.pid]).start()
+    counter = None
+    if capture:  # the half-rate step: system calls per call while calls are placed steadily
+        counter = syscalls.Counter(os.path.join(ctx.work, name + ".syscalls.csv"), target.pids(),
+                                   t0 + seconds - 0.1 - time.monotonic(), ctx.cores.load).start()
     while time.monotonic() < t0 + seconds - 0.1 and uac.running():
         time.sleep(0.05)
     busy.stop()
     gen.stop()
+    counts = counter.result() if counter else {}
     res = uac.wait()
     total.stop()
     switches = machine.context_switches(target.pids()) - cs0
@@ -78,6 +83,8 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
         "target_load": busy.load, "sipp_load": gen.load,
         "target_switches_per_call": (switches / float(res.succeeded)) if res.succeeded else None,
         "udp_rcvbuf_errors": udp1["RcvbufErrors"] - udp0["RcvbufErrors"],
+        # Over the counting window, at the asked rate: calls placed = rate x window.
+        "syscalls_per_call": syscalls.per(counts, rate * max(0.1, busy.wall)) if counts else {},
         "work_dir": res.work_dir,
     }
     why = []
@@ -101,8 +108,12 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
         step["first_errors"] = res.first_errors(800)
     if cap:
         timings = call_timings(cap.path)
-        pdd = delays_ms(timings, "invite", "ringing")
-        pdd_auth = delays_ms(timings, "invite_auth", "ringing")
+        # Post-dial delay: to the first 180/183/200, whichever the caller got first. zvon's
+        # Dial passes a 180 on only when it sees the callee ringing before the answer; when the
+        # 180 and the 200 arrive together it sends the 200 alone (ringing_share says how often).
+        pdd = delays_ms(timings, "invite", "progress")
+        pdd_auth = delays_ms(timings, "invite_auth", "progress")
+        rang = sum(1 for c in timings.values() if "invite" in c and "ringing" in c)
         ans = delays_ms(timings, "invite", "answer")
         step.update({
             "captured_calls": len(timings), "capture_drops": cap.kernel_drops,
@@ -110,6 +121,7 @@ def call_step(ctx, target, rate, seconds, tag, capture=False):
             "pdd_auth_p50_ms": percentile(pdd_auth, 50), "pdd_auth_p99_ms": percentile(pdd_auth, 99),
             "wire_answer_p50_ms": percentile(ans, 50), "wire_answer_p99_ms": percentile(ans, 99),
             "pdd_samples": len(pdd),
+            "ringing_share": (rang / float(len(pdd))) if pdd else None,
         })
     return step
 
@@ -139,6 +151,8 @@ def run(ctx, running):
         ctx.log("  pdd p50 %s ms, p99 %s ms; %s us CPU per call; %s"
                 % (_f(h.get("pdd_p50_ms")), _f(h.get("pdd_p99_ms")),
                    _f(h.get("target_cpu_us_per_call"), 0), "clean" if h["clean"] else h["why"]))
+        if h.get("syscalls_per_call"):
+            ctx.log("  per call: " + syscalls.describe(h["syscalls_per_call"]))
     return result
 
 

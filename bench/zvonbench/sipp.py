@@ -141,6 +141,7 @@ class Sipp:
         if nice is not None:
             cmd = ["nice", "-n", str(nice)] + cmd
         self.cmd = cmd
+        self.nice = nice
         self.timeout = timeout
         self.proc = None
         self.deadline = None
@@ -152,6 +153,7 @@ class Sipp:
         self.proc = subprocess.Popen(self.cmd, cwd=self.work_dir, stdin=subprocess.DEVNULL,
                                      stdout=self.out, stderr=subprocess.STDOUT,
                                      start_new_session=True)
+        machine.set_autogroup_nice(self.proc.pid, self.nice)
         # sipp's own -timeout ends it; this is the backstop if sipp itself hangs.
         self.deadline = time.monotonic() + self.timeout + 15
         return self

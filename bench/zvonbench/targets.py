@@ -40,8 +40,12 @@ def _stop_process(proc, timeout=15):
 class Zvon:
     name = "zvon"
 
-    def __init__(self, build_dir, work_root, cores, users, rtp_range, nice=None):
+    def __init__(self, build_dir, work_root, cores, users, rtp_range, nice=None, wrapper=()):
         self.build_dir = build_dir
+        # A command the daemon runs under (valgrind for bench/run.sh --callgrind): start-up
+        # is then tens of times slower, so the waits below stretch.
+        self.wrapper = list(wrapper)
+        self.slow = 6 if self.wrapper else 1
         self.dir = os.path.join(work_root, "zvon")
         self.cores = cores
         self.users = users
@@ -119,13 +123,15 @@ class Zvon:
         if not os.path.exists(self.binary):
             raise TargetError("no zvon binary at %s" % self.binary)
         self.write_config()
-        cmd = machine.taskset(self.cores.target, [self.binary, "-f", "-C", self.etc])
+        cmd = machine.taskset(self.cores.target,
+                              self.wrapper + [self.binary, "-f", "-C", self.etc])
         if self.nice is not None:
             cmd = ["nice", "-n", str(self.nice)] + cmd
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + 30
+        machine.set_autogroup_nice(self.proc.pid, self.nice)
+        deadline = time.monotonic() + 30 * self.slow
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise TargetError("zvon exited at start (status %s); log %s:\n%s"
@@ -134,8 +140,9 @@ class Zvon:
                 break
             time.sleep(0.2)
         else:
-            raise TargetError("zvon's console did not answer within 30 s; log:\n" + self.log_tail())
-        if not machine.wait_sip_answer(self.sip_port):
+            raise TargetError("zvon's console did not answer within %d s; log:\n%s"
+                              % (30 * self.slow, self.log_tail()))
+        if not machine.wait_sip_answer(self.sip_port, 15.0 * self.slow):
             raise TargetError("zvon does not answer SIP on 127.0.0.1:%d; log:\n%s"
                               % (self.sip_port, self.log_tail()))
 
@@ -180,7 +187,7 @@ class Zvon:
             return ""
 
     def stop(self):
-        status = _stop_process(self.proc)
+        status = _stop_process(self.proc, 15 * self.slow)
         if getattr(self, "log", None):
             self.log.close()
         return status
@@ -189,7 +196,9 @@ class Zvon:
 class Kamailio:
     name = "Kamailio"
 
-    def __init__(self, work_root, cores, nice=None):
+    def __init__(self, work_root, cores, nice=None, wrapper=()):
+        self.wrapper = list(wrapper)
+        self.slow = 6 if self.wrapper else 1
         self.dir = os.path.join(work_root, "kamailio")
         os.makedirs(self.dir, exist_ok=True)
         self.cores = cores
@@ -211,7 +220,7 @@ class Kamailio:
                 "fast allocator (-x fm), UDP 127.0.0.1:%d" % (self.version().strip(), self.sip_port))
 
     def start(self):
-        cmd = machine.taskset(self.cores.target, [
+        cmd = machine.taskset(self.cores.target, self.wrapper + [
             "kamailio", "-DD", "-E", "-f", self.cfg,
             "-l", "udp:127.0.0.1:%d" % self.sip_port, "-n", "1", "-x", "fm",
             "-m", "1024", "-M", "32", "-Y", self.dir, "-w", self.dir])
@@ -220,7 +229,8 @@ class Kamailio:
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
-        if not machine.wait_sip_answer(self.sip_port):
+        machine.set_autogroup_nice(self.proc.pid, self.nice)
+        if not machine.wait_sip_answer(self.sip_port, 15.0 * self.slow):
             self.stop()
             raise TargetError("Kamailio does not answer SIP on 127.0.0.1:%d; log:\n%s"
                               % (self.sip_port, self.log_tail()))
@@ -248,7 +258,7 @@ class Kamailio:
             return ""
 
     def stop(self):
-        status = _stop_process(self.proc)
+        status = _stop_process(self.proc, 15 * self.slow)
         if getattr(self, "log", None):
             self.log.close()
         return status

@@ -51,7 +51,8 @@ class RtpPacket {
   size_t n_;
 };
 
-// Gets each RTP packet an endpoint receives. The endpoint's loop.
+// Gets each RTP packet an endpoint receives. The endpoint's loop. The packet's bytes live in
+// the loop's receive buffer and are valid only during on_rtp(): copy what must outlive it.
 class MediaReceiver {
  public:
   virtual ~MediaReceiver() = default;

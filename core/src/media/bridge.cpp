@@ -1,8 +1,8 @@
 #include "zvon/bridge.h"
 
 #include <cstdio>
-#include <random>
 
+#include "thread_random.h"
 #include "zvon/channel.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
@@ -11,9 +11,9 @@ namespace zvon {
 namespace {
 
 std::string new_bridge_id() {
-  std::random_device rd;
   char id[32];
-  std::snprintf(id, sizeof id, "bridge-%08x%08x", unsigned(rd()), unsigned(rd()));
+  std::snprintf(id, sizeof id, "bridge-%08x%08x", unsigned(thread_random32()),
+                unsigned(thread_random32()));
   return id;
 }
 

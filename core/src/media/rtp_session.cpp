@@ -7,6 +7,8 @@
 
 #include "rtp_session_impl.h"
 #include "sound_file.h"
+#include "thread_random.h"
+#include "zvon/g711.h"
 #include "zvon/log.h"
 
 namespace zvon {
@@ -87,10 +89,9 @@ RtpSessionImpl::RtpSessionImpl(Loop& loop, std::string local_address)
   relay_sink_.self = this;
   audio_sink_.self = this;
   // RFC 3550: SSRC, first sequence number and first timestamp are random.
-  std::random_device rd;
-  ssrc_ = rd();
-  seq_ = uint16_t(rd());
-  last_ts_ = rd();
+  ssrc_ = thread_random32();
+  seq_ = uint16_t(thread_random32());
+  last_ts_ = thread_random32();
 }
 
 RtpSessionImpl::~RtpSessionImpl() = default;  // udp_ closes the socket
@@ -111,7 +112,7 @@ Result<void> RtpSessionImpl::bind(const sockaddr_storage& bind_to, RtpPortRange 
   udp_.get()->data = this;
 
   // A random start spreads sessions over the range without any state shared between loops.
-  uint32_t start = std::random_device{}() % count;
+  uint32_t start = thread_random32() % count;
   sockaddr_storage addr = bind_to;
   for (uint32_t i = 0; i < count; ++i) {
     uint16_t port = uint16_t(first + 2 * ((start + i) % count));
@@ -128,7 +129,7 @@ Result<void> RtpSessionImpl::bind(const sockaddr_storage& bind_to, RtpPortRange 
     return make_error(cat("no free RTP port in ", first, "-", last, " on ", local_address_,
                           ": every even port is in use (widen rtpstart/rtpend in rtp.conf)"));
 
-  recv_buf_ = std::make_unique_for_overwrite<uint8_t[]>(kRecvSlot * kRecvSlots);
+  recv_buf_ = thread_recv_buffer();  // bind() runs on the loop's thread
   r = uv_udp_recv_start(udp_.get(), &RtpSessionImpl::on_alloc, &RtpSessionImpl::on_recv);
   if (r != 0) return make_error(cat("cannot receive RTP on port ", local_port_, ": ", uv_strerror(r)));
   log(LogLevel::Debug, kLog, "session on ", local_address_, ":", local_port_,
@@ -166,7 +167,7 @@ void RtpSessionImpl::open_rtcp(const sockaddr_storage& bind_to) {
   rtcp_timer_.get()->data = this;
   // The first report after half an interval (RFC 3550 §6.2), spread so sessions opened
   // together do not report together.
-  uint64_t first = kRtcpIntervalMs / 2 + std::random_device{}() % 1000;
+  uint64_t first = kRtcpIntervalMs / 2 + thread_random32() % 1000;
   uv_timer_start(
       rtcp_timer_.get(), [](uv_timer_t* t) { static_cast<RtpSessionImpl*>(t->data)->send_rtcp(); },
       first, kRtcpIntervalMs);
@@ -302,9 +303,22 @@ RtpSession::Stats RtpSessionImpl::stats() const {
   return s;
 }
 
+// One receive buffer per loop thread, shared by all its sessions: libuv reads into it and
+// on_recv() handles every datagram before returning (a relay copies the payload into the other
+// session's send buffer), so nothing points into it once the callback is over, and the next
+// session's read may reuse it. A buffer per session cost 256 KiB of address space per stream:
+// the heap grew (mprotect) at each call, fresh pages faulted in, 16-32 KiB of RSS per call.
+// Each session keeps the pointer: a thread_local read per packet costs a __tls_get_addr call
+// in a shared library (measured +47 instructions per relayed packet).
+uint8_t* RtpSessionImpl::thread_recv_buffer() {
+  thread_local const std::unique_ptr<uint8_t[]> shared =
+      std::make_unique_for_overwrite<uint8_t[]>(kRecvSlot * kRecvSlots);
+  return shared.get();
+}
+
 void RtpSessionImpl::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
   auto* self = static_cast<RtpSessionImpl*>(handle->data);
-  *buf = uv_buf_init(reinterpret_cast<char*>(self->recv_buf_.get()), kRecvSlot * kRecvSlots);
+  *buf = uv_buf_init(reinterpret_cast<char*>(self->recv_buf_), kRecvSlot * kRecvSlots);
 }
 
 void RtpSessionImpl::on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,

@@ -55,10 +55,11 @@ class RtpSessionImpl final : public RtpSession {
   // Largest packet we build (payload + 12-byte header); bigger ones are dropped.
   static constexpr size_t kMaxPacket = 1500;
   // libuv hands recvmmsg() 64 KiB per datagram slot; four slots let one wake-up read four
-  // packets. The pages of a slot are only touched as far as the packets in it reach.
+  // packets. The buffer is the loop thread's, shared by its sessions (see on_alloc).
   static constexpr size_t kRecvSlot = 64 * 1024;
   static constexpr size_t kRecvSlots = 4;
 
+  static uint8_t* thread_recv_buffer();
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
                       const sockaddr* addr, unsigned flags);
@@ -102,7 +103,7 @@ class RtpSessionImpl final : public RtpSession {
   std::string local_address_;
   uint16_t local_port_ = 0;
   UvHandle<uv_udp_t> udp_;
-  std::unique_ptr<uint8_t[]> recv_buf_;
+  uint8_t* recv_buf_ = nullptr;  // the loop thread's receive buffer, shared (see on_alloc)
   std::array<uint8_t, kMaxPacket> send_buf_{};
 
   sockaddr_storage remote_{};

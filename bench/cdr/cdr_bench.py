@@ -4,8 +4,9 @@ felt by the loops. Started by bench/cdr/run.sh, which builds the Release binary 
 
 1. Replay: N calls while PostgreSQL is stopped go to zvon's journal; the journal is then
    replayed into an empty database once per batch size ([cdr] batch of pgsql.conf), and the
-   same rows are inserted by psql with the writer's own statement in batches of the same size
-   (the database's ceiling, measured right after, on the same machine). Both are timed the
+   same rows are inserted by a bare libpq client (pgload.c) with the writer's own statement in
+   batches of the same size (the database's ceiling, measured right after, on the same
+   machine). Both are timed the
    same way, by the database's clock: from the first statement's start (cdr.written_at, the
    transaction's now()) to the last commit (pg_xact_commit_timestamp(xmin), with
    track_commit_timestamp on in the private cluster).
@@ -144,15 +145,6 @@ class Postgres:
     def scalar(self, sql):
         rows = self.psql(sql)
         return rows[0][0] if rows else None
-
-    def run_file(self, path, timeout):
-        t = time.monotonic()
-        r = subprocess.run(["psql", self.conninfo, "-X", "-v", "ON_ERROR_STOP=1", "-q", "-f", path],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=timeout,
-                           stdin=subprocess.DEVNULL)
-        if r.returncode != 0:
-            raise BenchError("psql -f %s failed: %s" % (path, r.stderr.decode("utf-8", "replace")[:500]))
-        return time.monotonic() - t
 
     def pids(self):
         """The postmaster and its children (the backends do the inserts)."""
@@ -558,20 +550,28 @@ def chunks_by_cdrs(lines, batch):
     return out
 
 
-def reference_sql(path, lines, batch, sync=True):
-    """A psql script inserting `lines` with the writer's statement, prepared once, executed per
-    batch in its own transaction (autocommit), as zvon's one connection does."""
+def reference_params(path, lines, batch):
+    """pgload's input: per statement of up to `batch` CDRs with their events, two lines, the
+    writer's $1 (the CDRs' JSON array) and $2 (the events')."""
     with open(path, "w") as f:
-        if not sync:
-            f.write("SET synchronous_commit = off;\n")
-        f.write("PREPARE zvon_cdr_write AS %s;\n" % write_statement())
         for chunk in chunks_by_cdrs(lines, batch):
-            c = ",".join(l[2:] for l in chunk if l[0] == "C")
-            e = ",".join(l[2:] for l in chunk if l[0] == "E")
-            if "$zj$" in c or "$zj$" in e:
-                raise BenchError("a record contains the quote tag $zj$")
-            f.write("EXECUTE zvon_cdr_write($zj$[%s]$zj$, $zj$[%s]$zj$);\n" % (c, e))
+            f.write("[%s]\n" % ",".join(l[2:] for l in chunk if l[0] == "C"))
+            f.write("[%s]\n" % ",".join(l[2:] for l in chunk if l[0] == "E"))
     return path
+
+
+def build_pgload(ctx):
+    """The reference client (pgload.c), compiled against libpq into the run's directory."""
+    exe = os.path.join(ctx["work"], "pgload")
+    inc = subprocess.run(["pg_config", "--includedir"], capture_output=True, timeout=30).stdout.decode().strip()
+    r = subprocess.run(["cc", "-O2", "-I", inc or "/usr/include/postgresql", "-o", exe,
+                        os.path.join(HERE, "pgload.c"), "-lpq"], capture_output=True, timeout=120)
+    if r.returncode != 0:
+        raise BenchError("cannot build pgload: " + r.stderr.decode("utf-8", "replace"))
+    sql = os.path.join(ctx["work"], "write.sql")
+    with open(sql, "w") as f:
+        f.write(write_statement())
+    ctx["pgload"], ctx["write_sql"] = exe, sql
 
 
 def make_journal(ctx, pg, zvon, calls, n, rate):
@@ -649,25 +649,30 @@ def replay_once(ctx, pg, zvon, journal, lines, batch, timeout, perf=None):
 
 def reference_once(ctx, pg, lines, batch, sync=True):
     cdrs = sum(1 for l in lines if l[0] == "C")
-    path = os.path.join(ctx["work"], "reference-b%d%s.sql" % (batch, "" if sync else "-async"))
+    path = os.path.join(ctx["work"], "reference-b%d.params" % batch)
     if not os.path.exists(path):
-        reference_sql(path, lines, batch, sync)
+        reference_params(path, lines, batch)
     pg.empty_tables()
     pg.psql("CHECKPOINT")
     load = loadavg()
     pg_cpu0 = pg.cpu_seconds()
-    wall = pg.run_file(path, timeout=600)
+    t0 = time.monotonic()
+    r = subprocess.run([ctx["pgload"], pg.conninfo, ctx["write_sql"], path] + ([] if sync else ["async"]),
+                       capture_output=True, timeout=600, stdin=subprocess.DEVNULL)
+    wall = time.monotonic() - t0
+    if r.returncode != 0:
+        raise BenchError("pgload failed: " + r.stderr.decode("utf-8", "replace")[:500])
     pg_cpu = pg.cpu_seconds() - pg_cpu0
     t = pg.timing()
     r = {"batch": batch, "sync": sync, "wall_s": wall, "pg_cpu_s": pg_cpu, "load": load, **t}
     r["cdr_rate"] = t["cdrs"] / t["seconds"] if t["seconds"] else None
     r["event_rate"] = t["events"] / t["seconds"] if t["seconds"] else None
     r["complete"] = t["cdrs"] == cdrs
-    log("  psql reference, batch %d%s: %d CDRs + %d events in %s s = %s CDRs/s, %s events/s; %d statements;"
-        " postgres CPU %.2f s; psql wall %.2f s" % (batch, "" if sync else " (synchronous_commit off)",
-                                                    t["cdrs"], t["events"], fmt(t["seconds"], 2),
-                                                    fmt(r["cdr_rate"], 0), fmt(r["event_rate"], 0),
-                                                    t["statements"], pg_cpu, wall))
+    log("  libpq reference, batch %d%s: %d CDRs + %d events in %s s = %s CDRs/s, %s events/s; %d statements;"
+        " postgres CPU %.2f s; wall %.2f s" % (batch, "" if sync else " (synchronous_commit off)",
+                                               t["cdrs"], t["events"], fmt(t["seconds"], 2),
+                                               fmt(r["cdr_rate"], 0), fmt(r["event_rate"], 0),
+                                               t["statements"], pg_cpu, wall))
     return r
 
 
@@ -738,6 +743,7 @@ def explain_batch(ctx, pg, lines, batch):
 
 
 def run_replay(ctx, pg, zvon, calls, args):
+    build_pgload(ctx)
     journal, lines, jres = make_journal(ctx, pg, zvon, calls, args.calls, args.journal_rate)
     pg.start()
     out = {"journal_calls": jres, "runs": []}
@@ -854,10 +860,10 @@ def table(results):
     lines = []
     rp = results.get("replay")
     if rp:
-        lines.append("Journal replay into PostgreSQL (%d CDRs, %d events), zvon vs psql with the same statement"
+        lines.append("Journal replay into PostgreSQL (%d CDRs, %d events), zvon vs a bare libpq client sending the same statements"
                      % (rp["runs"][0]["ref"]["cdrs"], rp["runs"][0]["ref"]["events"]))
         lines.append("%6s | %12s %12s %9s %11s | %12s %9s | %6s" % (
-            "batch", "zvon CDRs/s", "events/s", "stmts", "CDRs/stmt", "psql CDRs/s", "stmts", "ratio"))
+            "batch", "zvon CDRs/s", "events/s", "stmts", "CDRs/stmt", "libpq CDRs/s", "stmts", "ratio"))
         for batch in sorted({r["batch"] for r in rp["runs"]}):
             runs = [r for r in rp["runs"] if r["batch"] == batch]
             z = median([r["zvon"]["cdr_rate"] for r in runs])
@@ -871,7 +877,7 @@ def table(results):
                 batch, fmt(z, 0), fmt(ze, 0), zs, runs[0]["zvon"]["cdrs"] / max(1, zs), fmt(ref, 0), rs,
                 fmt(ratio, 2), "" if ok else "  (NOT exactly once)"))
         for a in rp.get("async", []):
-            lines.append("       psql, batch %d, synchronous_commit off: %s CDRs/s" % (a["batch"], fmt(a["cdr_rate"], 0)))
+            lines.append("       libpq, batch %d, synchronous_commit off: %s CDRs/s" % (a["batch"], fmt(a["cdr_rate"], 0)))
     lv = results.get("live")
     if lv:
         lines.append("")

@@ -751,8 +751,14 @@ def run_replay(ctx, pg, zvon, calls, args):
         for batch in args.batches:
             if batch == 1 and rep > 0:
                 continue  # a batch-1 pair takes a minute and a half here; its ratio is not close
-            z = replay_once(ctx, pg, zvon, journal, lines, batch, args.replay_timeout)
-            ref = reference_once(ctx, pg, lines, batch)
+            # Every other repetition runs the reference first: what the previous load leaves
+            # behind (dead files, dirty pages, autovacuum) then falls on each side in turn.
+            if rep % 2:
+                ref = reference_once(ctx, pg, lines, batch)
+                z = replay_once(ctx, pg, zvon, journal, lines, batch, args.replay_timeout)
+            else:
+                z = replay_once(ctx, pg, zvon, journal, lines, batch, args.replay_timeout)
+                ref = reference_once(ctx, pg, lines, batch)
             out["runs"].append({"batch": batch, "rep": rep, "zvon": z, "ref": ref,
                                 "ratio": (z["cdr_rate"] / ref["cdr_rate"]) if z["cdr_rate"] and ref["cdr_rate"] else None})
     # Is the commit's fsync the ceiling's limit? The smallest and the largest batch without it.

@@ -6,7 +6,8 @@
 # build-cdrbench/cdr-bench-runs/<time>/. See docs/PERFORMANCE.md, "CDRs and the database".
 #
 #   bash bench/cdr/run.sh                 about 6 minutes
-#   bash bench/cdr/run.sh --quick         fewer calls, about 3 minutes
+#   bash bench/cdr/run.sh --quick         fewer calls, about 2 minutes: checks the bench, its
+#                                         figures are too short to compare
 #   bash bench/cdr/run.sh --profile       also perf of zvon and postgres during a replay,
 #                                         and EXPLAIN ANALYZE of one batch statement
 #

@@ -26,19 +26,25 @@ const char* const kWriteSql =
     " FROM jsonb_populate_recordset(NULL::events, $2::jsonb) ON CONFLICT (id) DO NOTHING RETURNING 1)"
     " SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM e)";
 
-// The statement's two parameters from journal-style lines.
-std::pair<std::string, std::string> json_arrays(const std::vector<std::string>& lines, size_t from,
-                                                size_t to, size_t* cdrs) {
-  std::string c = "[", e = "[";
-  for (size_t i = from; i < to; ++i) {
-    const std::string& l = lines[i];
-    std::string& out = l[0] == 'C' ? c : e;
-    if (l[0] == 'C' && cdrs) ++*cdrs;
+// The statement's two JSON array parameters, built from journal-style lines ("C {json}" or
+// "E {json}", a trailing newline or not) without copying the lines first.
+struct JsonArrays {
+  std::string cdrs = "[", events = "[";
+  void add(const std::string& line) {
+    std::string& out = line[0] == 'C' ? cdrs : events;
+    size_t end = line.size() - (line.back() == '\n' ? 1 : 0);
     if (out.size() > 1) out += ',';
-    out.append(l, 2, l.size() - 2);
+    out.append(line, 2, end - 2);
   }
-  return {c + "]", e + "]"};
-}
+  std::vector<std::string> params() && {
+    cdrs += ']';
+    events += ']';
+    std::vector<std::string> p;
+    p.push_back(std::move(cdrs));
+    p.push_back(std::move(events));
+    return p;
+  }
+};
 
 }  // namespace
 
@@ -156,11 +162,10 @@ void CdrWriter::flush() {
   }
   inflight_.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + long(n)));
   pending_.erase(pending_.begin(), pending_.begin() + long(n));
-  std::vector<std::string> lines;
-  for (auto& i : inflight_) lines.push_back(i.line.substr(0, i.line.size() - 1));
-  auto [c, e] = json_arrays(lines, 0, lines.size(), nullptr);
+  JsonArrays json;
+  for (auto& i : inflight_) json.add(i.line);
   std::weak_ptr<bool> alive = alive_;
-  pg::Query q{kWriteStatement, kWriteSql, {std::move(c), std::move(e)}, nullptr};
+  pg::Query q{kWriteStatement, kWriteSql, std::move(json).params(), nullptr};
   q.done = [this, alive, cdrs](Result<pg::ResultPtr> r) {
     if (alive.expired()) return;
     std::vector<Item> batch = std::move(inflight_);
@@ -249,11 +254,21 @@ void CdrWriter::replay(std::vector<std::string> lines, size_t from, size_t total
     });
     return;
   }
-  size_t to = std::min(lines.size(), from + std::max<size_t>(batch_, 1) * 4);
-  size_t cdrs = 0;
-  auto [c, e] = json_arrays(lines, from, to, &cdrs);
+  // Up to batch_ CDRs with their events (the journal holds a CDR's line before its events'),
+  // as in a live batch: [cdr] batch counts records per statement in both, and a statement is
+  // a commit, which is what the database's time goes to.
+  const size_t limit = std::max<size_t>(batch_, 1);
+  size_t to = from, cdrs = 0;
+  JsonArrays json;
+  for (; to < lines.size(); ++to) {
+    if (lines[to][0] == 'C') {
+      if (cdrs == limit) break;
+      ++cdrs;
+    }
+    json.add(lines[to]);
+  }
   auto shared = std::make_shared<std::vector<std::string>>(std::move(lines));
-  pg::Query q{kWriteStatement, kWriteSql, {std::move(c), std::move(e)}, nullptr};
+  pg::Query q{kWriteStatement, kWriteSql, std::move(json).params(), nullptr};
   q.done = [this, alive, shared, to, total_cdrs](Result<pg::ResultPtr> r) {
     if (alive.expired()) return;
     if (!r) {

@@ -108,45 +108,53 @@ class Baresip:
         self.user = user
         self.dir = os.path.join(z.dir, "baresip-%s-%d" % (user, int(time.monotonic() * 1000)))
         os.makedirs(self.dir)
-        self.ctrl_port = free_port("tcp")
-        self.rtp_range = free_port_range(20)
-        source = os.path.join(self.dir, "source.wav")
-        write_tone(source, freq, 30 if source_rate == RATE else 5, rate=source_rate,
-                   channels=source_channels)
-        with open(os.path.join(self.dir, "config"), "w") as f:
-            f.write("\n".join([
-                "poll_method epoll",
-                "sip_listen 127.0.0.1:%d" % free_port("both"),
-                "call_local_timeout 30",
-                "audio_source aufile,%s" % source,
-                "rtp_ports %d-%d" % self.rtp_range,
-                "module_path %s" % BARESIP_MODULES,
-            ] + ["module %s" % m for m in codec_modules] + [
-                "module aufile.so",
-                "module sndfile.so",
-                "module_tmp account.so",
-                "module_app menu.so",
-                "module_app ctrl_tcp.so",
-                "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port,
-                "snd_path %s" % self.dir,
-                ""]))
-        with open(os.path.join(self.dir, "accounts"), "w") as f:
-            f.write("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=%s;"
-                    "audio_codecs=%s;regint=120\n" % (user, z.sip_port, SECRETS[user], answer, codec))
-        self.log = open(os.path.join(self.dir, "baresip.log"), "wb")
-        self.proc = subprocess.Popen(["baresip", "-n", "127.0.0.1", "-f", self.dir],
-                                     stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        self.sock = None
-        self.buffer = b""
-        self.events = []
-        deadline = time.monotonic() + 10
-        while self.sock is None and time.monotonic() < deadline:
-            check(self.proc.poll() is None, "baresip %s exited:\n%s" % (user, self.log_text()))
-            try:
-                self.sock = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
-            except OSError:
-                time.sleep(0.05)
+        # A port picked as free may be taken by a parallel test before baresip binds it:
+        # then baresip exits at once, and a second start with fresh ports goes through.
+        for attempt in range(3):
+            self.ctrl_port = free_port("tcp")
+            self.rtp_range = free_port_range(20)
+            source = os.path.join(self.dir, "source.wav")
+            write_tone(source, freq, 30 if source_rate == RATE else 5, rate=source_rate,
+                       channels=source_channels)
+            with open(os.path.join(self.dir, "config"), "w") as f:
+                f.write("\n".join([
+                    "poll_method epoll",
+                    "sip_listen 127.0.0.1:%d" % free_port("both"),
+                    "call_local_timeout 30",
+                    "audio_source aufile,%s" % source,
+                    "rtp_ports %d-%d" % self.rtp_range,
+                    "module_path %s" % BARESIP_MODULES,
+                ] + ["module %s" % m for m in codec_modules] + [
+                    "module aufile.so",
+                    "module sndfile.so",
+                    "module_tmp account.so",
+                    "module_app menu.so",
+                    "module_app ctrl_tcp.so",
+                    "ctrl_tcp_listen 127.0.0.1:%d" % self.ctrl_port,
+                    "snd_path %s" % self.dir,
+                    ""]))
+            with open(os.path.join(self.dir, "accounts"), "w") as f:
+                f.write("<sip:%s@127.0.0.1:%d;transport=udp>;auth_pass=%s;answermode=%s;"
+                        "audio_codecs=%s;regint=120\n" % (user, z.sip_port, SECRETS[user], answer, codec))
+            self.log = open(os.path.join(self.dir, "baresip.log"), "wb")
+            self.proc = subprocess.Popen(["baresip", "-n", "127.0.0.1", "-f", self.dir],
+                                         stdin=subprocess.DEVNULL, stdout=self.log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+            self.sock = None
+            self.buffer = b""
+            self.events = []
+            deadline = time.monotonic() + 10
+            while self.sock is None and time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    self.sock = socket.create_connection(("127.0.0.1", self.ctrl_port), timeout=1)
+                except OSError:
+                    time.sleep(0.05)
+            if self.sock is not None or self.proc.poll() is None:
+                break
+            self.log.close()
+        check(self.proc.poll() is None, "baresip %s exited:\n%s" % (user, self.log_text()))
         check(self.sock is not None, "baresip %s: no control port:\n%s" % (user, self.log_text()))
 
     def log_text(self):

@@ -478,7 +478,9 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
         co_return;
       }
       AppArgs args = split_app_arguments(*text);
-      log(LogLevel::Verbose, kLog, "Executing ", step_line, " on ", ch.name());
+      // Asterisk's wording, which operators grep for.
+      log(LogLevel::Verbose, kLog, "Executing [", place(at), "] ", p->app, "(\"", ch.name(), "\", \"", *text,
+          "\")");
       ch.set_application(p->app, app.use());
       struct ClearApplication {
         Channel& ch;

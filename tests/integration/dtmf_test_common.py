@@ -10,7 +10,13 @@ import threading
 import time
 
 from test_console import ConsoleSocket, socket_path
+from sip_test_common import fill_template, parse_rtp, rtp_packet, wait_file  # noqa: F401
+from sip_test_common import udp_socket as _udp_socket
 from zvon_harness import SIPP_DIR
+
+
+def udp_socket():
+    return _udp_socket(timeout=0.05)
 
 
 class EventWatcher:
@@ -96,25 +102,6 @@ def dtmf_ulaw(key, ms, amplitude=0.25):
     return bytes(lin2ulaw(32767 * amplitude * (math.sin(2 * math.pi * lo * i / 8000) +
                                                 math.sin(2 * math.pi * hi * i / 8000)))
                  for i in range(n))
-
-
-def rtp_packet(pt, seq, ts, ssrc, payload, marker=False):
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF,
-                       ts & 0xFFFFFFFF, ssrc) + payload
-
-
-def parse_rtp(data):
-    if len(data) < 12 or data[0] >> 6 != 2:
-        return None
-    return {"pt": data[1] & 0x7F, "seq": struct.unpack("!H", data[2:4])[0],
-            "ssrc": struct.unpack("!I", data[8:12])[0], "payload": data[12:]}
-
-
-def udp_socket():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(0.05)
-    return s
 
 
 def udp_pair():
@@ -209,23 +196,3 @@ def drain(sock):
         sock.settimeout(0.05)
 
 
-def wait_file(path, timeout=10.0):
-    """The 'address port' line a sipp scenario wrote, as (address, port), or None."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            text = open(path).read().split()
-            if len(text) == 2:
-                return text[0], int(text[1])
-        time.sleep(0.05)
-    return None
-
-
-def fill_template(name, **values):
-    text = open(os.path.join(SIPP_DIR, name)).read()
-    for k, v in values.items():
-        text = text.replace("@%s@" % k, str(v))
-    fd, path = tempfile.mkstemp(suffix=".xml", prefix=name.split(".")[0] + "-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    return path

@@ -1,5 +1,12 @@
 """Shared bits of the chan_sip integration tests (the SIP engineer's area)."""
+import os
 import re
+import socket
+import struct
+import tempfile
+import time
+
+from zvon_harness import SIPP_DIR
 
 # A dialplan that needs nothing but the apps shipped with zvon.
 DIALPLAN = """
@@ -59,3 +66,44 @@ def sipp_received(messages):
             headers[k.strip().lower()] = v.strip()
         out.append((lines[0].strip(), headers))
     return out
+
+
+def rtp_packet(pt, seq, ts, ssrc, payload, marker=False):
+    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xffff,
+                       ts & 0xffffffff, ssrc) + payload
+
+
+def parse_rtp(data):
+    if len(data) < 12 or data[0] >> 6 != 2:
+        return None
+    return {"pt": data[1] & 0x7f, "seq": struct.unpack("!H", data[2:4])[0],
+            "ssrc": struct.unpack("!I", data[8:12])[0], "payload": data[12:]}
+
+
+def udp_socket(timeout=0.2):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(timeout)
+    return s
+
+
+def wait_file(path, timeout=10.0):
+    """The 'address port' line a sipp scenario wrote, as (address, port), or None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if os.path.exists(path):
+            text = open(path).read().split()
+            if len(text) == 2:
+                return text[0], int(text[1])
+        time.sleep(0.05)
+    return None
+
+
+def fill_template(name, **values):
+    text = open(os.path.join(SIPP_DIR, name)).read()
+    for k, v in values.items():
+        text = text.replace("@%s@" % k, str(v))
+    fd, path = tempfile.mkstemp(suffix=".xml", prefix=name.split(".")[0] + "-")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return path

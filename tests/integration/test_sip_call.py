@@ -8,39 +8,10 @@ import struct
 import tempfile
 import time
 
-from sip_test_common import DIALPLAN, SECRETS
+from sip_test_common import (DIALPLAN, SECRETS, fill_template, parse_rtp, rtp_packet,  # noqa: F401
+                             udp_socket, wait_file)
 from zvon_harness import (SIPP_DIR, SipClient, Zvon, check, free_port, run_sipp, run_tests,
                           wait_port_taken)
-
-
-def rtp_packet(pt, seq, ts, ssrc, payload, marker=False):
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xffff,
-                       ts & 0xffffffff, ssrc) + payload
-
-
-def parse_rtp(data):
-    if len(data) < 12 or data[0] >> 6 != 2:
-        return None
-    return {"pt": data[1] & 0x7f, "seq": struct.unpack("!H", data[2:4])[0],
-            "ssrc": struct.unpack("!I", data[8:12])[0], "payload": data[12:]}
-
-
-def udp_socket():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    s.settimeout(0.2)
-    return s
-
-
-def wait_file(path, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            text = open(path).read().split()
-            if len(text) == 2:
-                return text[0], int(text[1])
-        time.sleep(0.05)
-    return None
 
 
 def receive(sock, seconds):
@@ -74,16 +45,6 @@ def channel_count(z):
 def no_channels(z):
     return z.wait_for(lambda: "0 active channels" in channel_count(z) or
                       "SIP/" not in channel_count(z), timeout=8)
-
-
-def fill_template(name, **values):
-    text = open(os.path.join(SIPP_DIR, name)).read()
-    for k, v in values.items():
-        text = text.replace("@%s@" % k, str(v))
-    fd, path = tempfile.mkstemp(suffix=".xml", prefix=name.split(".")[0] + "-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    return path
 
 
 def test_call_with_rtp_through_zvon(z):

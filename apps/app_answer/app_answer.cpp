@@ -1,4 +1,5 @@
 // Answer(): answers an inbound channel (200 OK to the caller). A channel already up stays up.
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 
 namespace zvon {
@@ -15,21 +16,7 @@ class Answer final : public Application {
   }
 };
 
-class AnswerModule final : public Module {
- public:
-  Answer app;
-  Registration registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<AnswerModule>();
-  auto r = ctx.add_application(m->app);
-  if (!r) return r.error();
-  m->registration = std::move(*r);
-  return std::unique_ptr<Module>(std::move(m));
-}
-
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_answer", "Answer(): answers the channel", "", zvon::load)
+ZVON_MODULE("app_answer", "Answer(): answers the channel", "", zvon::ApplicationModule<zvon::Answer>::load)

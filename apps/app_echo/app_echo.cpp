@@ -1,6 +1,7 @@
 // Echo(): sends the caller's audio (and RFC 4733 digits) straight back until the caller hangs
 // up or presses '#'. The packets are relayed on the channel's loop without decoding.
 #include "zvon/bridge.h"
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -37,21 +38,7 @@ class EchoApp final : public Application {
   }
 };
 
-class EchoModule final : public Module {
- public:
-  EchoApp app;
-  Registration registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<EchoModule>();
-  auto r = ctx.add_application(m->app);
-  if (!r) return r.error();
-  m->registration = std::move(*r);
-  return std::unique_ptr<Module>(std::move(m));
-}
-
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_echo", "Echo(): echoes the caller's audio back", "", zvon::load)
+ZVON_MODULE("app_echo", "Echo(): echoes the caller's audio back", "", zvon::ApplicationModule<zvon::EchoApp>::load)

@@ -1,6 +1,7 @@
 // Goto([[context,]exten,]priority): continues the dialplan elsewhere. The priority is a
 // number or a label; the extension may be a number a pattern matches. A missing extension
 // goes to the context's i extension (the engine does it), a missing priority ends the call.
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -52,21 +53,7 @@ class Goto final : public Application {
   }
 };
 
-class GotoModule final : public Module {
- public:
-  Goto app;
-  Registration registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<GotoModule>();
-  auto r = ctx.add_application(m->app);
-  if (!r) return r.error();
-  m->registration = std::move(*r);
-  return std::unique_ptr<Module>(std::move(m));
-}
-
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_goto", "Goto(): jumps in the dialplan", "", zvon::load)
+ZVON_MODULE("app_goto", "Goto(): jumps in the dialplan", "", zvon::ApplicationModule<zvon::Goto>::load)

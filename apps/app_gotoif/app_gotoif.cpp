@@ -3,6 +3,7 @@
 // usually a $[...] expression, already evaluated when these run: "" and 0 are false.
 #include <cstdlib>
 
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -136,24 +137,9 @@ class ExecIf final : public Application {
   }
 };
 
-class GotoIfModule final : public Module {
- public:
-  GotoIf gotoif;
-  ExecIf execif;
-  std::vector<Registration> registrations;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<GotoIfModule>();
-  for (Application* app : std::initializer_list<Application*>{&m->gotoif, &m->execif}) {
-    auto r = ctx.add_application(*app);
-    if (!r) return r.error();
-    m->registrations.push_back(std::move(*r));
-  }
-  return std::unique_ptr<Module>(std::move(m));
-}
+using GotoIfModule = ApplicationModule<GotoIf, ExecIf>;
 
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_gotoif", "GotoIf(), ExecIf(): conditional branches", "", zvon::load)
+ZVON_MODULE("app_gotoif", "GotoIf(), ExecIf(): conditional branches", "", zvon::GotoIfModule::load)

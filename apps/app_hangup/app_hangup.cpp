@@ -2,6 +2,7 @@
 // answer, 1 unallocated, ...), else with the cause set earlier (by Dial) or normal clearing.
 #include <charconv>
 
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -32,21 +33,7 @@ class Hangup final : public Application {
   }
 };
 
-class HangupModule final : public Module {
- public:
-  Hangup app;
-  Registration registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<HangupModule>();
-  auto r = ctx.add_application(m->app);
-  if (!r) return r.error();
-  m->registration = std::move(*r);
-  return std::unique_ptr<Module>(std::move(m));
-}
-
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_hangup", "Hangup(): ends the call", "", zvon::load)
+ZVON_MODULE("app_hangup", "Hangup(): ends the call", "", zvon::ApplicationModule<zvon::Hangup>::load)

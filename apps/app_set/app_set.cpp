@@ -2,6 +2,7 @@
 // Set(GLOBAL(X)=1), Set(LOCAL(x)=1), Set(DB(cf/101)=...)). An empty value unsets the variable.
 // Set(_NAME=...) is inherited by the channels this one dials (one level), Set(__NAME=...)
 // by theirs too (every level).
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -53,21 +54,7 @@ class Set final : public Application {
   }
 };
 
-class SetModule final : public Module {
- public:
-  Set app;
-  Registration registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<SetModule>();
-  auto r = ctx.add_application(m->app);
-  if (!r) return r.error();
-  m->registration = std::move(*r);
-  return std::unique_ptr<Module>(std::move(m));
-}
-
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_set", "Set(): variables and function values", "", zvon::load)
+ZVON_MODULE("app_set", "Set(): variables and function values", "", zvon::ApplicationModule<zvon::Set>::load)

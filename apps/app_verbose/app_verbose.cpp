@@ -2,6 +2,7 @@
 // NoOp writes nothing (its expanded arguments show in `dialplan trace` and verbose logs).
 #include <cctype>
 
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -56,25 +57,9 @@ class Log final : public Application {
   }
 };
 
-class VerboseModule final : public Module {
- public:
-  NoOp noop;
-  Verbose verbose;
-  Log log_app;
-  std::vector<Registration> registrations;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<VerboseModule>();
-  for (Application* app : std::initializer_list<Application*>{&m->noop, &m->verbose, &m->log_app}) {
-    auto r = ctx.add_application(*app);
-    if (!r) return r.error();
-    m->registrations.push_back(std::move(*r));
-  }
-  return std::unique_ptr<Module>(std::move(m));
-}
+using VerboseModule = ApplicationModule<NoOp, Verbose, Log>;
 
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_verbose", "NoOp(), Verbose(), Log(): notes from the dialplan", "", zvon::load)
+ZVON_MODULE("app_verbose", "NoOp(), Verbose(), Log(): notes from the dialplan", "", zvon::VerboseModule::load)

@@ -2,6 +2,7 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -35,21 +36,7 @@ class Wait final : public Application {
   }
 };
 
-class WaitModule final : public Module {
- public:
-  Wait app;
-  Registration registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<WaitModule>();
-  auto r = ctx.add_application(m->app);
-  if (!r) return r.error();
-  m->registration = std::move(*r);
-  return std::unique_ptr<Module>(std::move(m));
-}
-
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_wait", "Wait(): pauses the dialplan", "", zvon::load)
+ZVON_MODULE("app_wait", "Wait(): pauses the dialplan", "", zvon::ApplicationModule<zvon::Wait>::load)

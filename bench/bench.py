@@ -18,8 +18,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from zvonbench import callgrind, machine, media_calls, profile, registration, report, setup_rate  # noqa: E402
+from zvonbench import (callgrind, machine, media_calls, profile, registration,  # noqa: E402
+                       relay_transcode, report, setup_rate)
 from zvonbench.context import Context  # noqa: E402
+from zvonbench.rtp_phone import RtpPhone  # noqa: E402
 from zvonbench.targets import Kamailio, Running, TargetError, Zvon  # noqa: E402
 
 
@@ -99,6 +101,16 @@ def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
                 build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=nice,
                 wrapper=callgrind.wrapper(ctx.work, "zvon-media")),
                 lambda t: callgrind.measure_media(ctx, t, "zvon-media", args.callgrind_media_calls, 12))
+            if args.media:
+                # libopus under valgrind is slow: one transcoded call is already a heavy load.
+                n = args.callgrind_transcoded_calls
+                phone = RtpPhone(build_dir, ctx.work, "callgrind-phone", "opus", n,
+                                 ctx.profile.media_hold_s + 90, ctx.cores.load, nice)
+                res["zvon_media_transcoded"] = with_target(ctx, lambda: Zvon(
+                    build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=nice, callee_allow="opus",
+                    wrapper=callgrind.wrapper(ctx.work, "zvon-media-opus")),
+                    lambda t: callgrind.measure_media(ctx, t, "zvon-media-opus", n, 12, phone=phone))
+                phone.stop()
     except TargetError as e:
         ctx.log("FAILED: %s" % e)
         res["error"] = str(e)
@@ -113,6 +125,29 @@ def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
     return 1 if "error" in res else 0
 
 
+def run_media(ctx, build_dir, rtp_range, header):
+    """bench/run.sh --media: relayed and transcoded calls with the codec's own cost, see
+    zvonbench/relay_transcode.py."""
+    ctx.profile.for_codec_ladder()
+    res = {"header": header}
+    try:
+        res.update(relay_transcode.run(ctx, build_dir, rtp_range))
+    except (TargetError, RuntimeError) as e:
+        ctx.log("FAILED: %s" % e)
+        res["error"] = str(e)
+    header["loadavg_after"] = loadavg()
+    with open(os.path.join(ctx.work, "media.json"), "w") as f:
+        json.dump(res, f, indent=1, default=str)
+    if "error" in res:
+        return 1
+    text = relay_transcode.render(res, header)
+    with open(os.path.join(ctx.work, "media.md"), "w") as f:
+        f.write(text)
+    ctx.log(text)
+    ctx.log("took %.0f s; logs in %s" % (time.monotonic() - ctx.started, ctx.work))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--build-dir", default=os.path.join(os.path.dirname(HERE), "build-bench"))
@@ -125,7 +160,12 @@ def main():
     ap.add_argument("--callgrind", action="store_true",
                     help="instead of the table: instructions per call and per relayed packet, "
                          "counted by callgrind (immune to other work on the machine)")
+    ap.add_argument("--media", action="store_true",
+                    help="instead of the table: relayed and G.711<->Opus transcoded calls at "
+                         "100, 500, 1000 (50, 100 with --quick), beside libopus's own cost")
     ap.add_argument("--callgrind-calls", type=int, default=200)
+    ap.add_argument("--callgrind-transcoded-calls", type=int, default=1,
+                    help="with --callgrind --media: transcoded calls for Ir per packet")
     ap.add_argument("--callgrind-rate", type=int, default=5)
     ap.add_argument("--callgrind-media-calls", type=int, default=10)
     ap.add_argument("--profile-rate", type=int, default=500)
@@ -136,8 +176,8 @@ def main():
 
     build_dir = os.path.abspath(args.build_dir)
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    work = os.path.join(build_dir, "bench-runs", stamp + ("-callgrind" if args.callgrind else
-                                                          "-quick" if args.quick else ""))
+    work = os.path.join(build_dir, "bench-runs", stamp + ("-callgrind" if args.callgrind else "")
+                        + ("-media" if args.media else "") + ("-quick" if args.quick else ""))
     os.makedirs(work, exist_ok=True)
     nice = -10 if os.geteuid() == 0 else None
     ctx = Context(work, args.quick or args.callgrind, nice)
@@ -154,7 +194,8 @@ def main():
                                            if nice is not None else ""),
         "command": "bash bench/run.sh" + (" --quick" if args.quick else "")
                    + (" --profile" if args.profile else "")
-                   + (" --callgrind" if args.callgrind else ""),
+                   + (" --callgrind" if args.callgrind else "")
+                   + (" --media" if args.media else ""),
     }
     ctx.log("zvon benchmark: results in %s" % work)
     ctx.log("machine: %s" % header["machine"])
@@ -173,6 +214,10 @@ def main():
 
     if args.callgrind:
         return run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
+
+    if args.media:
+        ctx.profile.codec_profile = args.profile and profile.perf_available()
+        return run_media(ctx, build_dir, rtp_range, header)
 
     if args.profile:
         if not profile.perf_available():

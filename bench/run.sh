@@ -9,6 +9,9 @@
 #   bash bench/run.sh --profile  perf profiles of zvon and Kamailio under load
 #   bash bench/run.sh --callgrind  instructions per call (zvon, Kamailio) and per relayed RTP
 #                                  packet, counted by valgrind: immune to other work on the machine
+#   bash bench/run.sh --media      relayed and G.711<->Opus transcoded calls at 100, 500, 1000
+#                                  (--quick: 50, 100), beside libopus's own cost in the same run;
+#                                  about 10 minutes (--quick: 2)
 #
 # Needs the packages of bench/install-bench-deps.sh (kamailio, tcpdump, linux-perf, valgrind).
 # Loopback only.

@@ -11,17 +11,16 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <numbers>
 #include <vector>
 
 #include "core_impl.h"
 #include "media/translator.h"
 #include "zvon/g711.h"
+#include "../common/speech_like_signal.h"
 
 using namespace zvon;
 
@@ -41,17 +40,6 @@ namespace {
 
 constexpr int kRate = 8000;
 constexpr size_t kFrame = 160;
-
-std::vector<int16_t> voice_like(size_t n) {
-  std::vector<int16_t> s(n);
-  for (size_t i = 0; i < n; ++i) {
-    double t = double(i) / kRate;
-    double envelope = 0.6 + 0.4 * std::sin(2 * std::numbers::pi * 3 * t);
-    double v = 0.3 * std::sin(2 * std::numbers::pi * 440 * t) + 0.15 * std::sin(2 * std::numbers::pi * 1230 * t);
-    s[i] = int16_t(std::lround(32767 * envelope * v));
-  }
-  return s;
-}
 
 std::vector<uint8_t> rtp(int pt, uint16_t seq, uint32_t ts, std::span<const uint8_t> payload) {
   std::vector<uint8_t> p{0x80, uint8_t(pt), uint8_t(seq >> 8), uint8_t(seq), uint8_t(ts >> 24), uint8_t(ts >> 16),
@@ -79,7 +67,7 @@ double ns_per(Clock::duration d, size_t n) {
 
 int main(int argc, char** argv) {
   const size_t packets = argc > 1 ? size_t(std::atol(argv[1])) : 20000;
-  const auto pcm = voice_like(kFrame * 500);  // 10 s, played round and round
+  const auto pcm = bench::speech_like_signal(kFrame * 500, kRate);  // 10 s, played round and round
   auto frame = [&](size_t i) { return std::span(pcm).subspan((i % 500) * kFrame, kFrame); };
 
   // libopus alone, set up as codec_opus sets up its encoder (speech, 24 kbit/s).

@@ -205,14 +205,16 @@ def measure_calls_at_exit(ctx, make_running, name, calls, rate):
     }
 
 
-def measure_media(ctx, target, name, calls, seconds):
+def measure_media(ctx, target, name, calls, seconds, phone=None):
     """Ir per relayed RTP packet: `calls` calls with G.711 both ways; the window opens once all
-    are up. Packets relayed are the calls of uv_udp_try_send in the window (one per packet)."""
+    are up. Packets relayed are the calls of uv_udp_try_send in the window (one per packet).
+    With `phone` (an RtpPhone answering in Opus) the calls are transcoded, and the figure is
+    per transcoded packet."""
     import threading
     pids = target.pids()
     holder = {}
     t = threading.Thread(target=lambda: holder.update(r=media_step(ctx, target, calls,
-                                                                   target.rss_kib())))
+                                                                   target.rss_kib(), phone=phone)))
     t.start()
     # Setup at the media scenario's rate, then 3 s more for the streams to run.
     time.sleep(calls / float(ctx.profile.media_setup_rate) + 6)
@@ -245,17 +247,20 @@ def render(res):
     if z and k and z.get("ir_per_call") and k.get("ir_per_call"):
         out.append("")
         out.append("zvon / Kamailio instructions per call: %.2f" % (z["ir_per_call"] / k["ir_per_call"]))
-    m = res.get("zvon_media")
-    if m:
-        out.append("")
-        out.append("Media: %d calls, %.0f s window, %d packets relayed, %s Ir per relayed packet, "
-                   "%s malloc per packet" % (
-                       m["calls"], m["window_s"], m["packets_relayed"],
-                       "-" if m["ir_per_packet"] is None else "{:,.0f}".format(m["ir_per_packet"]),
-                       "-" if m["malloc_per_packet"] is None else "%.2f" % m["malloc_per_packet"]))
+    for key, label in (("zvon_media", "Media"), ("zvon_media_transcoded", "Transcoded media")):
+        m = res.get(key)
+        if m:
+            out.append("")
+            out.append("%s: %d calls, %.0f s window, %d packets relayed, %s Ir per relayed packet, "
+                       "%s malloc per packet" % (
+                           label, m["calls"], m["window_s"], m["packets_relayed"],
+                           "-" if m["ir_per_packet"] is None else "{:,.0f}".format(m["ir_per_packet"]),
+                           "-" if m["malloc_per_packet"] is None else "%.2f" % m["malloc_per_packet"]))
     for key, title, unit in (("zvon_calls", "zvon, per call", "Ir/call"),
                              ("kamailio_calls", "Kamailio, per call", "Ir/call"),
-                             ("zvon_media", "zvon media, per relayed packet", "Ir/packet")):
+                             ("zvon_media", "zvon media, per relayed packet", "Ir/packet"),
+                             ("zvon_media_transcoded", "zvon transcoded media (PCMU <-> Opus), "
+                              "per packet sent", "Ir/packet")):
         r = res.get(key)
         if not r:
             continue

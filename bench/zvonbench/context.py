@@ -29,6 +29,18 @@ class Profile:
         self.media_hold_s = 12 if quick else 60
         self.media_setup_rate = 100 if quick else 200
         self.media_window_s = 5 if quick else 20
+        # bench/run.sh --media: relayed and transcoded calls (relay_transcode.py), and the
+        # frames bench/transcode codes for libopus's own cost.
+        self.codec_steps = [50, 100] if quick else [100, 500, 1000]
+        self.codec_packets = 5000 if quick else 20000
+        self.codec_profile = False  # --media --profile: perf samples of zvon in each step's window
+
+    def for_codec_ladder(self):
+        """Holds long enough for the largest step's setup, a steady window, and a margin."""
+        self.media_window_s = 6 if self.quick else 20
+        setup_s = max(self.codec_steps) / float(self.media_setup_rate)
+        self.media_hold_s = int(setup_s + self.media_window_s + 9)
+        return self
 
 
 class Context:

@@ -12,11 +12,12 @@ the 200 per call expected (100 sent by sipp, 100 by zvon) tell whether the gener
 
 import math
 import os
+import re
 import time
 
-from . import machine, syscalls
+from . import machine, rtp_phone, syscalls
 from .sipp import Sipp, scenario
-from .targets import CALLER
+from .targets import CALLEE, CALLER
 
 MAX_LOSS = 0.001
 
@@ -54,19 +55,40 @@ def media_scenario(ctx, name, loops):
     return path
 
 
-def media_step(ctx, target, n, idle_rss_kib):
+def phone_scenario(ctx, phone):
+    """scenarios/uas_phone.xml answering with the phone's codec and payload type."""
+    codec = rtp_phone.CODECS[phone.codec]
+    with open(scenario("uas_phone.xml")) as f:
+        text = f.read()
+    text = text.replace("@PT@", str(codec["pt"])).replace("@CODEC@", codec["rtpmap"])
+    path = os.path.join(ctx.work, "uas_phone-%s.xml" % phone.codec)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
+    """`phone`: an RtpPhone (rtp_phone.py) that is the called side's media instead of sipp's
+    rtp_stream; the callee then answers with its codec (PCMU or Opus)."""
     p = ctx.profile
     hold_s = p.media_hold_s
     loops = hold_s - 3  # the tone ends 3 s (plus the answer time) before the BYE
     setup_s = n / float(p.media_setup_rate)
     budget = setup_s + hold_s + 30
-    name = "%s-media-%d" % (target.name.lower(), n)
+    name = "%s-media-%s%d" % (target.name.lower(), tag, n)
     ports = ctx.step_ports()
     target.register_callee(ctx.work, name, ports.uas, ctx.cores.load)
-    # The callee's tone ends a second before the caller's, so before the BYE as well.
-    uas = Sipp(name + "-uas", media_scenario(ctx, "uas_media.xml", loops - 1), ctx.work,
+    if phone is None:
+        # The callee's tone ends a second before the caller's, so before the BYE as well.
+        uas_file = media_scenario(ctx, "uas_media.xml", loops - 1)
+        uas_args = ["-mp", str(ports.echo), "-rtp_threadtasks", "50"]
+    else:
+        uas_file = phone_scenario(ctx, phone)
+        uas_args = ["-mp", str(ports.echo), "-inf", phone.ports_file]
+        phone.start()
+    uas = Sipp(name + "-uas", uas_file, ctx.work,
                ctx.cores.load, ports.uas, calls=n, timeout=budget + 10, nice=ctx.nice,
-               args=["-mp", str(ports.echo), "-rtp_threadtasks", "50"])
+               args=uas_args)
     uas.start()
     time.sleep(0.3)
     uac = Sipp(name + "-uac", media_scenario(ctx, "uac_media.xml", loops), ctx.work, ctx.cores.load,
@@ -89,10 +111,15 @@ def media_step(ctx, target, n, idle_rss_kib):
     else:
         while time.monotonic() < w_start and uac.running():
             time.sleep(0.2)
+        generators = lambda: [uac.pid, uas.pid] + ([phone.pid] if phone else [])  # noqa: E731
         t_cpu = machine.CpuWindow(target.pids).start()
-        g_cpu = machine.CpuWindow(lambda: [uac.pid, uas.pid]).start()
+        g_cpu = machine.CpuWindow(generators).start()
         udp0 = machine.udp_counters()
         zdrops0 = machine.udp_socket_drops(target.pids())
+        # sipp's caller never reads its media socket: once its buffer is full, every datagram
+        # zvon sends it is counted as dropped there, so the drops count what reached the caller.
+        to_caller0 = machine.udp_socket_drops([uac.pid])
+        phone0 = phone.counters() if phone else {}
         cs0 = machine.context_switches(target.pids())
         counter = syscalls.Counter(os.path.join(ctx.work, name + ".syscalls.csv"), target.pids(),
                                    w_end - time.monotonic(), ctx.cores.load).start()
@@ -103,6 +130,8 @@ def media_step(ctx, target, n, idle_rss_kib):
             time.sleep(1.0)
         t_cpu.stop()
         g_cpu.stop()
+        to_caller = machine.drops_between(to_caller0, machine.udp_socket_drops([uac.pid]))
+        phone1 = phone.counters() if phone else {}
         udp1 = machine.udp_counters()
         zdrops = machine.drops_between(zdrops0, machine.udp_socket_drops(target.pids()))
         switches = machine.context_switches(target.pids()) - cs0
@@ -126,16 +155,62 @@ def media_step(ctx, target, n, idle_rss_kib):
             "machine_udp_out_pps": d["OutDatagrams"] / t_cpu.wall if t_cpu.wall > 0 else None,
             "expected_pps_through_zvon": 200 * n,  # 100/s in and 100/s out per call
             "syscalls_per_packet": sys_per_packet,
+            "cpu_us_per_call_s": t_cpu.cpu * 1e6 / (n * t_cpu.wall) if t_cpu.wall > 0 else None,
+            # Each phone sends 50 packets/s: what reached each side, against what was sent.
+            "to_caller_per_call_s": to_caller / (n * t_cpu.wall) if t_cpu.wall > 0 else None,
         })
+        if phone:
+            step.update(phone_window(phone0, phone1, n))
+            step["legs"] = leg_codecs(target)
     res = uac.wait()
     deadline = time.monotonic() + 5
     while uas.running() and time.monotonic() < deadline:
         time.sleep(0.1)
     uas.stop()
+    if phone:
+        step["phone_totals"] = phone.stop()
     step.update({"succeeded": res.succeeded, "failed": res.failed, "work_dir": res.work_dir})
     if res.errors and res.failed:
         step["first_errors"] = res.first_errors(800)
     return step
+
+
+def phone_window(before, after, n):
+    """The phone's counts over the window, per call and second, from its own clock."""
+    dt = after.get("t", 0) - before.get("t", 0)
+    if dt <= 0:
+        return {"phone_window_s": 0}
+    d = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    return {
+        "phone_window_s": dt,
+        "to_callee_per_call_s": d["rx"] / (n * dt),
+        "from_callee_per_call_s": d["tx"] / (n * dt),
+        "phone_active": after.get("active"),
+        "phone_bad": d["bad"],
+        "phone_late_ticks": d["late_ticks"],
+        "phone_decoded": d["decoded"],
+        "phone_decode_errors": d["decode_errors"],
+    }
+
+
+def leg_codecs(target, sample=4):
+    """{endpoint: [codec of each sampled leg]} from `core show channel` (the leg's Detail names
+    the negotiated codec) for a few caller and callee legs, with their packet counts: whether
+    the calls really are relayed or transcoded, and that media flows on each leg."""
+    status, out = target.console("core show channels")
+    names = re.findall(r"^(SIP/\S+)", out, re.M) if status == 0 else []
+    legs = {}
+    for endpoint in (str(CALLER), str(CALLEE)):
+        for name in [x for x in names if x.startswith("SIP/%s-" % endpoint)][:sample]:
+            st, text = target.console("core show channel %s" % name)
+            m = re.search(r"<-> \S+ (\S+)", text)
+            sent = re.search(r"packets_sent:\s+(\d+)", text)
+            received = re.search(r"packets_received:\s+(\d+)", text)
+            legs.setdefault(endpoint, []).append({
+                "codec": m.group(1) if m else None,
+                "sent": int(sent.group(1)) if sent else None,
+                "received": int(received.group(1)) if received else None})
+    return legs
 
 
 def run(ctx, running):

@@ -80,22 +80,28 @@ def profile_media(ctx, target, calls):
     t = threading.Thread(target=load)
     t.start()
     time.sleep(warm)
-    data = os.path.join(ctx.work, data_name + ".perf.data")
-    pids = ",".join(str(p) for p in target.pids())
-    subprocess.run(machine.taskset(ctx.cores.load, [
-        "perf", "record", "-e", "cpu-clock", "-F", "4000", "-p", pids, "-o", data, "--",
-        "sleep", str(seconds)]), capture_output=True, timeout=seconds + 60)
+    out = sample(ctx, target.pids(), data_name, seconds)
     t.join(timeout=900)
+    return out, holder.get("r")
+
+
+def sample(ctx, pids, name, seconds):
+    """perf cpu-clock samples of the processes for `seconds`, from now: [by shared object, by
+    symbol], also written to <name>.profile.txt and logged."""
+    data = os.path.join(ctx.work, name + ".perf.data")
+    subprocess.run(machine.taskset(ctx.cores.load, [
+        "perf", "record", "-e", "cpu-clock", "-F", "4000", "-p", ",".join(str(p) for p in pids),
+        "-o", data, "--", "sleep", str(seconds)]), capture_output=True, timeout=seconds + 60)
     out = []
     for sort in ("dso", "dso,sym"):
         r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort",
                             sort, "--percent-limit", "0.7"], capture_output=True, timeout=300)
         out.append("\n".join(l for l in r.stdout.decode("utf-8", "replace").splitlines()
                              if l and not l.startswith("#")))
-    path = os.path.join(ctx.work, data_name + ".profile.txt")
+    path = os.path.join(ctx.work, name + ".profile.txt")
     with open(path, "w") as f:
         f.write("== by shared object\n%s\n\n== by symbol\n%s\n" % (out[0], out[1]))
-    ctx.log("profile %s -> %s" % (data_name, path))
+    ctx.log("profile %s -> %s" % (name, path))
     ctx.log(out[0])
     ctx.log("\n".join(out[1].splitlines()[:25]))
-    return out, holder.get("r")
+    return out

@@ -40,8 +40,12 @@ def _stop_process(proc, timeout=15):
 class Zvon:
     name = "zvon"
 
-    def __init__(self, build_dir, work_root, cores, users, rtp_range, nice=None, wrapper=()):
+    def __init__(self, build_dir, work_root, cores, users, rtp_range, nice=None, wrapper=(),
+                 callee_allow="ulaw"):
         self.build_dir = build_dir
+        # The codecs the called endpoint allows (sip.conf allow=): "opus" makes every call a
+        # G.711 <-> Opus transcoded one, the caller offering only PCMU.
+        self.callee_allow = callee_allow
         # A command the daemon runs under (valgrind for bench/run.sh --callgrind): start-up
         # is then tens of times slower, so the waits below stretch.
         self.wrapper = list(wrapper)
@@ -117,6 +121,8 @@ class Zvon:
         for user in [CALLER, CALLEE] + list(range(FIRST_USER, FIRST_USER + self.users)):
             lines.append("[%d](bench)" % user)
             lines.append("secret = pw%d" % user)
+            if user == CALLEE and self.callee_allow != "ulaw":
+                lines += ["disallow = all", "allow = %s" % self.callee_allow]
         return "\n".join(lines) + "\n"
 
     def start(self):

@@ -12,9 +12,7 @@ from . import machine
 
 def measure(ctx, build_dir, packets):
     binary = os.path.join(build_dir, "bin", "zvon-transcode-bench")
-    cmd = machine.taskset(ctx.cores.target, [binary, str(int(packets))])
-    if ctx.nice is not None:
-        cmd = ["nice", "-n", str(ctx.nice)] + cmd
+    cmd = machine.pinned(ctx.cores.target, [binary, str(int(packets))], ctx.nice)
     r = subprocess.run(cmd, capture_output=True, timeout=600)
     text = r.stdout.decode("utf-8", "replace")
     with open(os.path.join(ctx.work, "transcode-bench-%d.txt" % int(packets)), "a") as f:

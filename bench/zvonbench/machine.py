@@ -71,6 +71,21 @@ def taskset(core, argv):
     return ["taskset", "-c", str(core)] + list(argv)
 
 
+def pinned(core, argv, nice=None):
+    """argv pinned to `core`, at `nice` when given (see set_autogroup_nice for the rest)."""
+    cmd = taskset(core, argv)
+    return cmd if nice is None else ["nice", "-n", str(nice)] + cmd
+
+
+def tail(path, chars):
+    """The last `chars` characters of a text file ("" when it cannot be read)."""
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()[-chars:]
+    except OSError:
+        return ""
+
+
 def _stat_fields(pid):
     with open("/proc/%d/stat" % pid) as f:
         text = f.read()
@@ -141,6 +156,25 @@ def context_switches(pids):
             except OSError:
                 continue
     return total
+
+
+def runqueue_wait_seconds(pids):
+    """Time the processes' threads spent runnable but waiting for a CPU (/proc/.../schedstat,
+    second field, ns), in seconds: on a shared machine, the CPU a pinned process wanted and
+    did not get."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir("/proc/%d/task" % pid)
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                    total += int(f.read().split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    return total / 1e9
 
 
 def udp_counters():

@@ -118,9 +118,10 @@ def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
         zdrops0 = machine.udp_socket_drops(target.pids())
         # sipp's caller never reads its media socket: once its buffer is full, every datagram
         # zvon sends it is counted as dropped there, so the drops count what reached the caller.
-        to_caller0 = machine.udp_socket_drops([uac.pid])
+        to_caller0 = _timed(lambda: machine.udp_socket_drops([uac.pid]))
         phone0 = phone.counters() if phone else {}
         cs0 = machine.context_switches(target.pids())
+        wait0 = machine.runqueue_wait_seconds(target.pids())
         counter = syscalls.Counter(os.path.join(ctx.work, name + ".syscalls.csv"), target.pids(),
                                    w_end - time.monotonic(), ctx.cores.load).start()
         rss = []
@@ -130,11 +131,12 @@ def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
             time.sleep(1.0)
         t_cpu.stop()
         g_cpu.stop()
-        to_caller = machine.drops_between(to_caller0, machine.udp_socket_drops([uac.pid]))
+        to_caller1 = _timed(lambda: machine.udp_socket_drops([uac.pid]))
         phone1 = phone.counters() if phone else {}
         udp1 = machine.udp_counters()
         zdrops = machine.drops_between(zdrops0, machine.udp_socket_drops(target.pids()))
         switches = machine.context_switches(target.pids()) - cs0
+        waited = machine.runqueue_wait_seconds(target.pids()) - wait0
         into_zvon = 100.0 * n * t_cpu.wall  # 50/s from the caller + 50/s from the callee
         d = {k: udp1[k] - udp0[k] for k in udp0}
         rss_kib = max(rss) if rss else target.rss_kib()
@@ -150,6 +152,8 @@ def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
             "zvon_socket_drops": zdrops,
             "cpu_us_per_packet": (t_cpu.cpu * 1e6 / into_zvon) if into_zvon else None,
             "switches_per_s": switches / t_cpu.wall if t_cpu.wall > 0 else None,
+            # zvon runnable but not running (its core shared with other work), % of the window.
+            "target_wait_pct": 100.0 * waited / t_cpu.wall if t_cpu.wall > 0 else None,
             "loss": zdrops / into_zvon if into_zvon else None,
             "machine_udp_rcvbuf_errors": d["RcvbufErrors"],
             "machine_udp_out_pps": d["OutDatagrams"] / t_cpu.wall if t_cpu.wall > 0 else None,
@@ -157,7 +161,7 @@ def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
             "syscalls_per_packet": sys_per_packet,
             "cpu_us_per_call_s": t_cpu.cpu * 1e6 / (n * t_cpu.wall) if t_cpu.wall > 0 else None,
             # Each phone sends 50 packets/s: what reached each side, against what was sent.
-            "to_caller_per_call_s": to_caller / (n * t_cpu.wall) if t_cpu.wall > 0 else None,
+            "to_caller_per_call_s": _per_call_s(to_caller0, to_caller1, n),
         })
         if phone:
             step.update(phone_window(phone0, phone1, n))
@@ -173,6 +177,20 @@ def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
     if res.errors and res.failed:
         step["first_errors"] = res.first_errors(800)
     return step
+
+
+def _timed(read):
+    """(when, value) of a snapshot: reading /proc/net/udp with thousands of sockets takes a
+    good part of a second, so each snapshot carries its own time (the middle of its read)."""
+    t0 = time.monotonic()
+    value = read()
+    return (t0 + time.monotonic()) / 2, value
+
+
+def _per_call_s(before, after, n):
+    """Datagrams per call and second between two _timed socket-drop snapshots."""
+    dt = after[0] - before[0]
+    return machine.drops_between(before[1], after[1]) / (n * dt) if dt > 0 else None
 
 
 def phone_window(before, after, n):
@@ -207,7 +225,7 @@ def leg_codecs(target, sample=4):
             sent = re.search(r"packets_sent:\s+(\d+)", text)
             received = re.search(r"packets_received:\s+(\d+)", text)
             legs.setdefault(endpoint, []).append({
-                "codec": m.group(1) if m else None,
+                "codec": m.group(1) if m else ("(console gave no answer)" if st != 0 else None),
                 "sent": int(sent.group(1)) if sent else None,
                 "received": int(received.group(1)) if received else None})
     return legs

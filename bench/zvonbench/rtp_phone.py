@@ -39,10 +39,7 @@ class RtpPhone:
         cmd = [self.binary, "--codec", codec, "--pt", str(CODECS[codec]["pt"]),
                "--first-port", str(self.first_port), "--lines", str(lines),
                "--seconds", "%.0f" % seconds]
-        cmd = machine.taskset(core, cmd)
-        if nice is not None:
-            cmd = ["nice", "-n", str(nice)] + cmd
-        self.cmd = cmd
+        self.cmd = machine.pinned(core, cmd, nice)
         self.nice = nice
         self.seconds = seconds
         self.proc = None
@@ -83,11 +80,7 @@ class RtpPhone:
         return self.proc.pid
 
     def tail(self, chars=600):
-        try:
-            with open(self.out_path, errors="replace") as f:
-                return f.read()[-chars:]
-        except OSError:
-            return ""
+        return machine.tail(self.out_path, chars)
 
     def counters(self):
         """The phone's latest running totals (rx, tx, active, bad, late_ticks, decoded,

@@ -137,10 +137,7 @@ class Sipp:
         cmd += list(args)
         if target:
             cmd.append(target)
-        cmd = machine.taskset(core, cmd)
-        if nice is not None:
-            cmd = ["nice", "-n", str(nice)] + cmd
-        self.cmd = cmd
+        self.cmd = machine.pinned(core, cmd, nice)
         self.nice = nice
         self.timeout = timeout
         self.proc = None

@@ -129,10 +129,8 @@ class Zvon:
         if not os.path.exists(self.binary):
             raise TargetError("no zvon binary at %s" % self.binary)
         self.write_config()
-        cmd = machine.taskset(self.cores.target,
-                              self.wrapper + [self.binary, "-f", "-C", self.etc])
-        if self.nice is not None:
-            cmd = ["nice", "-n", str(self.nice)] + cmd
+        cmd = machine.pinned(self.cores.target, self.wrapper + [self.binary, "-f", "-C", self.etc],
+                             self.nice)
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(cmd, cwd=self.dir, stdin=subprocess.DEVNULL, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
@@ -186,11 +184,7 @@ class Zvon:
         return machine.rss_kib(self.pids())
 
     def log_tail(self, chars=3000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-chars:]
-        except OSError:
-            return ""
+        return machine.tail(self.log_path, chars)
 
     def stop(self):
         status = _stop_process(self.proc, 15 * self.slow)
@@ -257,11 +251,7 @@ class Kamailio:
         return machine.rss_kib(self.pids())
 
     def log_tail(self, chars=3000):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()[-chars:]
-        except OSError:
-            return ""
+        return machine.tail(self.log_path, chars)
 
     def stop(self):
         status = _stop_process(self.proc, 15 * self.slow)

@@ -163,6 +163,10 @@ def main():
     ap.add_argument("--media", action="store_true",
                     help="instead of the table: relayed and G.711<->Opus transcoded calls at "
                          "100, 500, 1000 (50, 100 with --quick), beside libopus's own cost")
+    ap.add_argument("--media-steps", default="",
+                    help="with --media: the call counts to run instead of the profile's, e.g. 700")
+    ap.add_argument("--media-kinds", default="relayed,transcoded",
+                    help="with --media: relayed, transcoded or both")
     ap.add_argument("--callgrind-calls", type=int, default=200)
     ap.add_argument("--callgrind-transcoded-calls", type=int, default=1,
                     help="with --callgrind --media: transcoded calls for Ir per packet")
@@ -217,6 +221,9 @@ def main():
 
     if args.media:
         ctx.profile.codec_profile = args.profile and profile.perf_available()
+        if args.media_steps:
+            ctx.profile.codec_steps = [int(n) for n in args.media_steps.split(",")]
+        ctx.profile.codec_kinds = args.media_kinds.split(",")
         return run_media(ctx, build_dir, rtp_range, header)
 
     if args.profile:

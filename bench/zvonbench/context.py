@@ -34,6 +34,7 @@ class Profile:
         self.codec_steps = [50, 100] if quick else [100, 500, 1000]
         self.codec_packets = 5000 if quick else 20000
         self.codec_profile = False  # --media --profile: perf samples of zvon in each step's window
+        self.codec_kinds = ["relayed", "transcoded"]
 
     def for_codec_ladder(self):
         """Holds long enough for the largest step's setup, a steady window, and a margin."""

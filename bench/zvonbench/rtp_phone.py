@@ -29,8 +29,9 @@ class RtpPhone:
         self.dir = os.path.join(work_dir, name)
         os.makedirs(self.dir, exist_ok=True)
         self.out_path = os.path.join(self.dir, "stdout")
-        # Ports above zvon's RTP range (bench.py gives it 20000-31999) and sipp's blocks.
-        self.first_port = self._free_block(40000, 2 * lines)
+        # Above the kernel's ephemeral range (32768-60999 here), where sipp's and zvon's ports
+        # are picked and other programs' sockets land: a block checked free stays free.
+        self.first_port = self._free_block(61000, 2 * lines)
         self.ports_file = os.path.join(self.dir, "ports.csv")
         with open(self.ports_file, "w") as f:
             f.write("SEQUENTIAL\n")

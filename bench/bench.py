@@ -21,7 +21,7 @@ sys.path.insert(0, HERE)
 from zvonbench import (callgrind, machine, media_calls, profile, registration,  # noqa: E402
                        relay_transcode, report, setup_rate)
 from zvonbench.context import Context  # noqa: E402
-from zvonbench.rtp_phone import RtpPhone  # noqa: E402
+from zvonbench.rtp_phone import CODECS, RtpPhone  # noqa: E402
 from zvonbench.targets import Kamailio, Running, TargetError, Zvon  # noqa: E402
 
 
@@ -70,6 +70,21 @@ def with_running(ctx, make, fn):
         running.stop()
 
 
+def callgrind_media(ctx, build_dir, rtp_range, codec, calls):
+    """Ir per packet of `calls` calls whose callee is the RTP phone answering in `codec`."""
+    name = "zvon-media-%s" % codec
+    phone = RtpPhone(build_dir, ctx.work, name + "-phone", codec, calls,
+                     ctx.profile.media_hold_s + 90, ctx.cores.load, ctx.nice)
+    ctx.used_ports.update(range(phone.first_port, phone.first_port + 2 * calls))
+    try:
+        return with_target(ctx, lambda: Zvon(
+            build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=ctx.nice,
+            callee_allow=CODECS[codec]["allow"], wrapper=callgrind.wrapper(ctx.work, name)),
+            lambda t: callgrind.measure_media(ctx, t, name, calls, 12, phone=phone))
+    finally:
+        phone.stop()
+
+
 def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets):
     """bench/run.sh --callgrind: instructions per call (zvon and Kamailio) and per relayed
     packet (zvon), see zvonbench/callgrind.py."""
@@ -83,6 +98,10 @@ def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
     note = ("%d calls at %d/s (hold %d ms) after a warm-up, an idle run as long taken off; "
             "media: %d calls with G.711 both ways, a 12 s window once all are up"
             % (calls, rate, ctx.profile.hold_ms, args.callgrind_media_calls))
+    if args.media:
+        note = ("media only: %d relayed calls and %d transcoded (PCMU <-> Opus) calls, the callee's "
+                "media the RTP phone, a 12 s window once all are up"
+                % (args.callgrind_media_calls, args.callgrind_transcoded_calls))
     res["note"] = note
     try:
         if "kamailio" in targets:
@@ -91,7 +110,14 @@ def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
                 ctx, lambda name: Kamailio(ctx.work, ctx.cores, nice=nice,
                                            wrapper=callgrind.wrapper(ctx.work, name)),
                 "kamailio", calls, rate)
-        if "zvon" in targets:
+        if "zvon" in targets and args.media:
+            # Relayed and transcoded packets, both with the RTP phone as the callee's media.
+            # libopus under valgrind is slow: one transcoded call is already a heavy load.
+            res["zvon_media"] = callgrind_media(ctx, build_dir, rtp_range, "pcmu",
+                                                args.callgrind_media_calls)
+            res["zvon_media_transcoded"] = callgrind_media(ctx, build_dir, rtp_range, "opus",
+                                                           args.callgrind_transcoded_calls)
+        elif "zvon" in targets:
             ctx.log("zvon under callgrind: %s" % note)
             res["zvon_calls"] = callgrind.measure_calls_at_exit(
                 ctx, lambda name: Zvon(build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=nice,
@@ -101,16 +127,6 @@ def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
                 build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=nice,
                 wrapper=callgrind.wrapper(ctx.work, "zvon-media")),
                 lambda t: callgrind.measure_media(ctx, t, "zvon-media", args.callgrind_media_calls, 12))
-            if args.media:
-                # libopus under valgrind is slow: one transcoded call is already a heavy load.
-                n = args.callgrind_transcoded_calls
-                phone = RtpPhone(build_dir, ctx.work, "callgrind-phone", "opus", n,
-                                 ctx.profile.media_hold_s + 90, ctx.cores.load, nice)
-                res["zvon_media_transcoded"] = with_target(ctx, lambda: Zvon(
-                    build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=nice, callee_allow="opus",
-                    wrapper=callgrind.wrapper(ctx.work, "zvon-media-opus")),
-                    lambda t: callgrind.measure_media(ctx, t, "zvon-media-opus", n, 12, phone=phone))
-                phone.stop()
     except TargetError as e:
         ctx.log("FAILED: %s" % e)
         res["error"] = str(e)
@@ -169,7 +185,8 @@ def main():
                     help="with --media: relayed, transcoded or both")
     ap.add_argument("--callgrind-calls", type=int, default=200)
     ap.add_argument("--callgrind-transcoded-calls", type=int, default=1,
-                    help="with --callgrind --media: transcoded calls for Ir per packet")
+                    help="with --callgrind --media: transcoded calls for Ir per packet (the "
+                         "media only: relayed and transcoded, no signalling counts)")
     ap.add_argument("--callgrind-rate", type=int, default=5)
     ap.add_argument("--callgrind-media-calls", type=int, default=10)
     ap.add_argument("--profile-rate", type=int, default=500)

@@ -67,9 +67,10 @@ def phone_scenario(ctx, phone):
     return path
 
 
-def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
+def media_step(ctx, target, n, idle_rss_kib, phone=None, tag="", check_legs=True):
     """`phone`: an RtpPhone (rtp_phone.py) that is the called side's media instead of sipp's
-    rtp_stream; the callee then answers with its codec (PCMU or Opus)."""
+    rtp_stream; the callee then answers with its codec (PCMU or Opus), and unless check_legs is
+    false (a caller counting zvon's instructions) the legs' codecs are read from the console."""
     p = ctx.profile
     hold_s = p.media_hold_s
     loops = hold_s - 3  # the tone ends 3 s (plus the answer time) before the BYE
@@ -165,7 +166,8 @@ def media_step(ctx, target, n, idle_rss_kib, phone=None, tag=""):
         })
         if phone:
             step.update(phone_window(phone0, phone1, n))
-            step["legs"] = leg_codecs(target)
+            if check_legs:
+                step["legs"] = leg_codecs(target)
     res = uac.wait()
     deadline = time.monotonic() + 5
     while uas.running() and time.monotonic() < deadline:

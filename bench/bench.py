@@ -79,7 +79,8 @@ def callgrind_media(ctx, build_dir, rtp_range, codec, calls):
     try:
         return with_target(ctx, lambda: Zvon(
             build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=ctx.nice,
-            callee_allow=CODECS[codec]["allow"], wrapper=callgrind.wrapper(ctx.work, name)),
+            callee_allow=CODECS[codec]["allow"], dtmfmode=ctx.profile.codec_dtmfmode,
+            wrapper=callgrind.wrapper(ctx.work, name)),
             lambda t: callgrind.measure_media(ctx, t, name, calls, 12, phone=phone))
     finally:
         phone.stop()
@@ -183,6 +184,9 @@ def main():
                     help="with --media: the call counts to run instead of the profile's, e.g. 700")
     ap.add_argument("--media-kinds", default="relayed,transcoded",
                     help="with --media: relayed, transcoded or both")
+    ap.add_argument("--media-dtmfmode", default=None,
+                    help="with --media: sip.conf dtmfmode= of the endpoints (default: zvon's, "
+                         "auto, i.e. in-band detection on these G.711 legs)")
     ap.add_argument("--callgrind-calls", type=int, default=200)
     ap.add_argument("--callgrind-transcoded-calls", type=int, default=1,
                     help="with --callgrind --media: transcoded calls for Ir per packet (the "
@@ -233,6 +237,9 @@ def main():
     header["kamailio"] = make_kam().describe().split(", UDP")[0]
     results = {"header": header, "users": users, "zvon": {}, "kamailio": {}}
 
+    ctx.profile.codec_dtmfmode = args.media_dtmfmode
+    if args.media_dtmfmode:
+        header["command"] += " --media-dtmfmode " + args.media_dtmfmode
     if args.callgrind:
         return run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
 

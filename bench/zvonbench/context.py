@@ -35,6 +35,7 @@ class Profile:
         self.codec_packets = 5000 if quick else 20000
         self.codec_profile = False  # --media --profile: perf samples of zvon in each step's window
         self.codec_kinds = ["relayed", "transcoded"]
+        self.codec_dtmfmode = None  # --media-dtmfmode: sip.conf dtmfmode= of the endpoints
 
     def for_codec_ladder(self):
         """Holds long enough for the largest step's setup, a steady window, and a margin."""

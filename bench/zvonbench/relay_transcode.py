@@ -71,7 +71,8 @@ def run_step(ctx, build_dir, rtp_range, mode, codec, n, profiled=False):
     p = ctx.profile
     seconds = n / float(p.media_setup_rate) + p.media_hold_s + 45
     running = Running(lambda: Zvon(build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=ctx.nice,
-                                   callee_allow=CODECS[codec]["allow"])).start()
+                                   callee_allow=CODECS[codec]["allow"],
+                                   dtmfmode=p.codec_dtmfmode)).start()
     try:
         target = running.target
         time.sleep(2.0)

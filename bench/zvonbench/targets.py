@@ -41,8 +41,11 @@ class Zvon:
     name = "zvon"
 
     def __init__(self, build_dir, work_root, cores, users, rtp_range, nice=None, wrapper=(),
-                 callee_allow="ulaw"):
+                 callee_allow="ulaw", dtmfmode=None):
         self.build_dir = build_dir
+        # sip.conf dtmfmode= of every endpoint (None: chan_sip's default, auto, which detects
+        # in-band digits on G.711 when no telephone-event is negotiated, as with sipp here).
+        self.dtmfmode = dtmfmode
         # The codecs the called endpoint allows (sip.conf allow=): "opus" makes every call a
         # G.711 <-> Opus transcoded one, the caller offering only PCMU.
         self.callee_allow = callee_allow
@@ -116,6 +119,7 @@ class Zvon:
             "type = endpoint",
             "context = bench",
             "allow = ulaw",
+        ] + (["dtmfmode = %s" % self.dtmfmode] if self.dtmfmode else []) + [
             "",
         ]
         for user in [CALLER, CALLEE] + list(range(FIRST_USER, FIRST_USER + self.users)):

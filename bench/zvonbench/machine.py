@@ -138,9 +138,9 @@ def rss_kib(pids):
     return total
 
 
-def context_switches(pids):
-    """Voluntary + involuntary context switches of every thread of the processes: each is a
-    wake-up, the cost of handing work between threads on one core."""
+def _sum_over_threads(pids, name, read):
+    """The sum of read(text of /proc/<pid>/task/<tid>/<name>) over every thread of the
+    processes; threads that end meanwhile are skipped."""
     total = 0
     for pid in pids:
         try:
@@ -149,32 +149,26 @@ def context_switches(pids):
             continue
         for tid in tasks:
             try:
-                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                    for line in f:
-                        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
-                            total += int(line.split()[1])
-            except OSError:
+                with open("/proc/%d/task/%s/%s" % (pid, tid, name)) as f:
+                    total += read(f.read())
+            except (OSError, IndexError, ValueError):
                 continue
     return total
+
+
+def context_switches(pids):
+    """Voluntary + involuntary context switches of every thread of the processes: each is a
+    wake-up, the cost of handing work between threads on one core."""
+    return _sum_over_threads(pids, "status", lambda text: sum(
+        int(line.split()[1]) for line in text.splitlines()
+        if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))))
 
 
 def runqueue_wait_seconds(pids):
     """Time the processes' threads spent runnable but waiting for a CPU (/proc/.../schedstat,
     second field, ns), in seconds: on a shared machine, the CPU a pinned process wanted and
     did not get."""
-    total = 0
-    for pid in pids:
-        try:
-            tasks = os.listdir("/proc/%d/task" % pid)
-        except OSError:
-            continue
-        for tid in tasks:
-            try:
-                with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
-                    total += int(f.read().split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-    return total / 1e9
+    return _sum_over_threads(pids, "schedstat", lambda text: int(text.split()[1])) / 1e9
 
 
 def udp_counters():

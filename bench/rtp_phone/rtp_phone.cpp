@@ -6,9 +6,9 @@
 // answers, one per call). Each endpoint answers like a phone: once audio arrives from zvon it
 // streams its own audio back to the address it came from, one 20 ms packet per tick, in PCMU or
 // in Opus (libopus at 8 kHz, set up as codec_opus sets up its encoder), and stops when zvon has
-// been silent for a second (the call ended). It reads and counts everything it receives; the
-// packets of the first endpoint are also decoded, so the benchmark knows zvon sent real audio in
-// the negotiated codec.
+// been silent for a second (the call ended). It reads and counts everything it receives; in
+// Opus, the packets of the first endpoint are also decoded, so the benchmark knows zvon sent
+// real Opus audio.
 //
 // sipp cannot send Opus (its rtp_stream plays G.711, G.722, G.729 and iLBC files; its pcap play
 // opens a raw socket per call, and on Linux every raw UDP socket bound to 127.0.0.1 gets a copy of

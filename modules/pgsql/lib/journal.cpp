@@ -9,7 +9,7 @@
 
 #include "zvon/log.h"
 
-namespace zvon::cdr {
+namespace zvon::pg {
 
 namespace {
 
@@ -56,11 +56,12 @@ Result<std::string> read_all(const std::filesystem::path& p) {
 
 }  // namespace
 
-Journal::Journal(Loop& loop, std::filesystem::path dir)
+Journal::Journal(Loop& loop, std::filesystem::path dir, std::string log_source)
     : loop_(loop),
       dir_(std::move(dir)),
       file_(dir_ / "journal.jsonl"),
       taken_(dir_ / "journal.replay.jsonl"),
+      log_source_(std::move(log_source)),
       alive_(std::make_shared<bool>(true)) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -110,7 +111,7 @@ void Journal::append(std::string lines, std::function<void(Result<void>)> done) 
     std::lock_guard lock(mutex_);
     jobs_.push_back([this, lines = std::move(lines), done = std::move(done)]() mutable {
       auto r = write_now(lines);
-      if (!r) log(LogLevel::Error, "cdr", "journal: ", r.message());
+      if (!r) log(LogLevel::Error, log_source_, "journal: ", r.message());
       if (done) deliver([done = std::move(done), r] { done(r); });
     });
   }
@@ -152,7 +153,7 @@ Result<void> Journal::write_now(const std::string& lines) {
       if (content && off_t(content->size()) != st.st_size) {
         if (::ftruncate(f.fd, off_t(content->size())) != 0)
           return make_error(os_error("cannot repair", file_));
-        log(LogLevel::Warning, "cdr", "journal ", file_.string(), ": cut a torn last line");
+        log(LogLevel::Warning, log_source_, "journal ", file_.string(), ": cut a torn last line");
       }
     }
   }
@@ -186,4 +187,4 @@ Result<void> Journal::remove_now() {
   return {};
 }
 
-}  // namespace zvon::cdr
+}  // namespace zvon::pg

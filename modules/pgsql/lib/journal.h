@@ -1,4 +1,5 @@
-// The append-only journal of records that could not reach the database: one line per record,
+// The append-only journal of what could not reach the database yet (CDRs, DB() writes): one
+// line per record,
 // written and fdatasync'ed by a thread of its own so the loop never waits for the disk.
 // Replay moves the file aside (journal.jsonl -> journal.replay.jsonl) and reads it; only
 // after every line is in the database is the moved file removed, so a crash or a lost
@@ -19,11 +20,12 @@
 #include "zvon/loop.h"
 #include "zvon/result.h"
 
-namespace zvon::cdr {
+namespace zvon::pg {
 
 class Journal {
  public:
-  Journal(Loop& loop, std::filesystem::path dir);
+  // The file is <dir>/journal.jsonl; `log_source` names the module in its error lines.
+  Journal(Loop& loop, std::filesystem::path dir, std::string log_source);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -49,6 +51,7 @@ class Journal {
 
   Loop& loop_;
   std::filesystem::path dir_, file_, taken_;
+  std::string log_source_;
   bool had_backlog_ = false;
   bool repaired_ = false;  // the thread's: a torn last line was cut before the first append
   std::shared_ptr<bool> alive_;
@@ -59,4 +62,4 @@ class Journal {
   std::thread thread_;
 };
 
-}  // namespace zvon::cdr
+}  // namespace zvon::pg

@@ -110,8 +110,8 @@ class CdrModule final : public Module {
     out.line(cat("Mode: ", s.mode));
     out.line(cat("CDRs: ", s.cdrs, " finished, ", s.written, " written, ", s.journaled, " journaled, ",
                  s.replayed, " replayed; events: ", s.events));
-    out.line(cat("Pending: ", s.pending, " (queue_max ", s.queue_max, " CDRs; ", s.overflowed,
-                 " journaled past it)  Open calls: ", builder_.open_calls()));
+    out.line(cat("Pending: ", s.pending, "  Open calls: ", builder_.open_calls()));
+    out.line(cat("Queue bound: ", s.queue_max, " CDRs in memory; past it to the journal: ", s.overflowed));
     out.line(cat("Journal: ", s.journal, s.backlog ? " (holds records)" : " (empty)"));
     if (!s.last_error.empty()) out.line(cat("Last error: ", s.last_error));
     std::string lag = "Loop lag max:";

@@ -124,7 +124,7 @@ def test_slow_database_queue_bound():
             r = call_batch(z, "answered-zvon", 12, rate=10, limit=12)
             check(r.ok, "calls while the database is slow: " + r.describe())
             status = cdr_status(z)
-            past = int(re.search(r"(\d+) journaled past it", status).group(1))
+            past = int(re.search(r"past it to the journal: (\d+)", status).group(1))
             check(past >= 4, "the in-memory queue was not bounded:\n" + status)
             check(z.wait_log(r"the database is slow: 4 CDRs wait for it", timeout=5), z.log_text())
             lag = loop_lag_ms(z)

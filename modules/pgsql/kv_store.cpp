@@ -10,6 +10,7 @@ namespace {
 constexpr std::string_view kLog = "pgsql";
 constexpr size_t kOpsPerStatement = 500;
 constexpr uint64_t kRetryMs = 1000;
+constexpr uint64_t kReloadDelayMs = 100;
 
 // A run of writes and deletes in the order they were made: the last one of each key wins,
 // so the table ends as the run of single statements would leave it.
@@ -60,6 +61,9 @@ KvStore::KvStore(Loop& core_loop, std::filesystem::path journal_dir)
   uv_timer_init(loop_.uv(), retry_timer_.get());
   retry_timer_.mark_open();
   retry_timer_.get()->data = this;
+  uv_timer_init(loop_.uv(), reload_timer_.get());
+  reload_timer_.mark_open();
+  reload_timer_.get()->data = this;
   backlog_ = journal_->had_backlog();
   if (backlog_)
     log(LogLevel::Notice, kLog, "the journal ", journal_->path().string(),
@@ -166,6 +170,7 @@ std::vector<std::string> KvStore::describe() {
   out.push_back(cat("Writes: ", written_, " sent, ", pending_.size() + inflight_.size(), " queued, ", journaled_,
                     " journaled, ", replayed_, " replayed"));
   out.push_back(cat("Journal: ", journal_->path().string()));
+  out.push_back(cat("Read again after another process's change: ", remote_reloads_, " times"));
   if (!last_error_.empty()) out.push_back(cat("Last error: ", last_error_));
   return out;
 }
@@ -201,6 +206,18 @@ void KvStore::database_down(const std::string& why) {
   last_error_ = why;
   std::lock_guard lock(mutex_);
   down_reason_ = why;
+}
+
+void KvStore::changed_elsewhere() {
+  if (reload_armed_) return;
+  reload_armed_ = true;
+  uv_timer_start(reload_timer_.get(), [](uv_timer_t* t) {
+    auto* self = static_cast<KvStore*>(t->data);
+    self->reload_armed_ = false;
+    self->remote_reloads_++;
+    self->need_load_ = true;
+    self->send();
+  }, kReloadDelayMs, 0);
 }
 
 bool KvStore::live() const { return pool_ && schema_ready_ && pool_->up() && !backlog_ && !replaying_; }

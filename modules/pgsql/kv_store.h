@@ -9,9 +9,11 @@
 // Until the table has been read once, reads fail (the dialplan reports an error rather than
 // answer from an empty cache); writes are accepted and kept.
 //
-// Several zvon processes on one database: each has its own cache; another process's writes
-// are seen after this one reconnects (the table is read again), and a journal replayed late
-// overwrites what others wrote meanwhile (the last replay wins).
+// Several zvon processes on one database: each has its own cache. A trigger announces every
+// change of the table (NOTIFY zvon_kv, migration 003); a change another process made makes
+// this one read the table again (within kReloadDelayMs, coalescing bursts), while its own
+// queued writes stay on top. A journal replayed late still overwrites what others wrote
+// meanwhile (the last writer wins).
 //
 // Threads: get/put/erase/list any thread (a mutex guards the cache); everything else,
 // construction and destruction included, on the core loop.
@@ -53,6 +55,8 @@ class KvStore final : public KeyValueStore {
   // The pool is up and the schema migrated: replay the journal, then read the table.
   void database_ready();
   void database_down(const std::string& why);
+  // Another process changed the table: read it again soon.
+  void changed_elsewhere();
 
  private:
   struct Op {
@@ -80,6 +84,9 @@ class KvStore final : public KeyValueStore {
   std::unique_ptr<Journal> journal_;
   std::shared_ptr<bool> alive_;
   UvHandle<uv_timer_t> retry_timer_;
+  UvHandle<uv_timer_t> reload_timer_;
+  bool reload_armed_ = false;
+  uint64_t remote_reloads_ = 0;
 
   mutable std::mutex mutex_;  // guards the cache and what worker threads hand over
   Cache cache_;

@@ -118,6 +118,7 @@ class PgsqlModule final : public Module {
     o.size = settings_.pool_size;
     o.reconnect_max = settings_.reconnect_max;
     o.log_source = std::string(kLog);
+    o.listen = "zvon_kv";
     kv_->attach(nullptr, "connecting");  // what the old pool held is journaled
     pool_ = std::make_unique<pg::Pool>(core_.loops().core(), std::move(o));
     kv_->attach(pool_.get(), "");
@@ -138,6 +139,9 @@ class PgsqlModule final : public Module {
       });
     });
     pool_->on_down([this](const std::string& why) { kv_->database_down(why); });
+    pool_->on_notify([this](const std::string&, bool own) {
+      if (!own) kv_->changed_elsewhere();
+    });
     pool_->start();
   }
 

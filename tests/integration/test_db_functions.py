@@ -80,6 +80,8 @@ def test_db_functions_on_postgresql():
                   kv_rows(pg, "zvtest"))
             out = db_show(z, "zvtest", ok=True)
             check("/zvtest/mode : night" in out and "2 results found." in out, out)
+            # Its own writes' notifications do not make it read the table again.
+            check("another process's change: 0 times" in out, out)
             # The file store of the core is not used while the pgsql module provides one.
             check(not os.path.exists(os.path.join(z.dir, "var", "dialplan-db.journal")), "file store used")
 
@@ -127,4 +129,30 @@ def test_db_functions_on_postgresql():
             zvon_stops_cleanly(z)
 
 
-run_tests([test_db_functions_on_postgresql])
+def test_two_zvons_share_the_store():
+    """Two zvon processes on one database: a change one makes reaches the other's cache (the
+    trigger's NOTIFY), and the other's call branches on it."""
+    with Zvon(start=False, dialplan={"extensions.conf": DIALPLAN}) as z1, \
+            Zvon(start=False, dialplan={"extensions.conf": DIALPLAN}) as z2:
+        pg = PrivatePostgres(os.path.join(z1.dir, "var"))
+        with pg:
+            z2.write_etc("pgsql.conf", "[general]\nconninfo = %s\n" % pg.conninfo)
+            z1.start()
+            z2.start()
+            wait_live(z1)
+            wait_live(z2)
+            call(z1, "810")
+            check(z2.wait_for(lambda: "/zvtest/mode : night" in db_show(z2, "zvtest"), timeout=10),
+                  db_show(z2, "zvtest"))
+            call(z2, "811", kind="busy")
+            check(z2.wait_log(r"night branch note=101 was here", timeout=5), z2.log_text())
+            call(z2, "812")
+            check(z1.wait_for(lambda: "/zvtest/mode :" not in db_show(z1, "zvtest")
+                              and "/zvtest/note :" in db_show(z1, "zvtest"), timeout=10), db_show(z1, "zvtest"))
+            m = re.search(r"another process's change: (\d+) times", db_show(z1))
+            check(m and int(m.group(1)) >= 1, db_show(z1))
+            zvon_stops_cleanly(z2)
+            zvon_stops_cleanly(z1)
+
+
+run_tests([test_db_functions_on_postgresql, test_two_zvons_share_the_store])

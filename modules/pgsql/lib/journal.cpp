@@ -70,7 +70,6 @@ Journal::Journal(Loop& loop, std::filesystem::path dir, std::string log_source)
     return std::filesystem::exists(p, e) && std::filesystem::file_size(p, e) > 0;
   };
   had_backlog_ = nonempty(file_) || nonempty(taken_);
-  thread_ = std::thread([this] { run(); });
 }
 
 Journal::~Journal() {
@@ -79,7 +78,7 @@ Journal::~Journal() {
     stopping_ = true;
   }
   cv_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   *alive_ = false;
 }
 
@@ -106,38 +105,36 @@ void Journal::deliver(std::function<void()> fn) {
   });
 }
 
-void Journal::append(std::string lines, std::function<void(Result<void>)> done) {
+void Journal::push(std::function<void()> job) {
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back([this, lines = std::move(lines), done = std::move(done)]() mutable {
-      auto r = write_now(lines);
-      if (!r) log(LogLevel::Error, log_source_, "journal: ", r.message());
-      if (done) deliver([done = std::move(done), r] { done(r); });
-    });
+    jobs_.push_back(std::move(job));
+    // The thread starts with the first job: a journal the database never needs costs none.
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   cv_.notify_one();
+}
+
+void Journal::append(std::string lines, std::function<void(Result<void>)> done) {
+  push([this, lines = std::move(lines), done = std::move(done)]() mutable {
+    auto r = write_now(lines);
+    if (!r) log(LogLevel::Error, log_source_, "journal: ", r.message());
+    if (done) deliver([done = std::move(done), r] { done(r); });
+  });
 }
 
 void Journal::take(std::function<void(Result<std::string>)> done) {
-  {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back([this, done = std::move(done)]() mutable {
-      auto r = take_now();
-      deliver([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
-    });
-  }
-  cv_.notify_one();
+  push([this, done = std::move(done)]() mutable {
+    auto r = take_now();
+    deliver([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+  });
 }
 
 void Journal::remove_taken(std::function<void(Result<void>)> done) {
-  {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back([this, done = std::move(done)]() mutable {
-      auto r = remove_now();
-      deliver([done = std::move(done), r] { done(r); });
-    });
-  }
-  cv_.notify_one();
+  push([this, done = std::move(done)]() mutable {
+    auto r = remove_now();
+    deliver([done = std::move(done), r] { done(r); });
+  });
 }
 
 Result<void> Journal::write_now(const std::string& lines) {

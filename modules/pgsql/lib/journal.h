@@ -44,6 +44,7 @@ class Journal {
 
  private:
   void run();
+  void push(std::function<void()> job);
   void deliver(std::function<void()> fn);
   Result<void> write_now(const std::string& lines);
   Result<std::string> take_now();
@@ -59,7 +60,7 @@ class Journal {
   std::condition_variable cv_;
   std::deque<std::function<void()>> jobs_;
   bool stopping_ = false;
-  std::thread thread_;
+  std::thread thread_;  // started by the first job (under mutex_)
 };
 
 }  // namespace zvon::pg

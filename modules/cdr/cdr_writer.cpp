@@ -1,5 +1,7 @@
 #include "cdr_writer.h"
 
+#include <algorithm>
+
 #include "migrations.h"
 #include "zvon/log.h"
 
@@ -233,20 +235,11 @@ void CdrWriter::kick_replay() {
       note_error(content.message());
       return;
     }
-    std::vector<std::string> lines;
-    size_t start = 0;
-    size_t cdrs = 0;
-    while (start < content->size()) {
-      size_t end = content->find('\n', start);
-      if (end == std::string::npos) break;
-      std::string l = content->substr(start, end - start);
-      start = end + 1;
-      // Anything else is not ours (or damaged): skipped, not fatal.
-      if (l.size() > 3 && (l[0] == 'C' || l[0] == 'E') && l[1] == ' ' && l[2] == '{' && l.back() == '}') {
-        if (l[0] == 'C') ++cdrs;
-        lines.push_back(std::move(l));
-      }
-    }
+    // Anything else is not ours (or damaged): skipped, not fatal.
+    std::vector<std::string> lines = pg::Journal::lines_of(*content, [](std::string_view l) {
+      return l.size() > 3 && (l[0] == 'C' || l[0] == 'E') && l[1] == ' ' && l[2] == '{' && l.back() == '}';
+    });
+    size_t cdrs = size_t(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l[0] == 'C'; }));
     log(LogLevel::Notice, kLog, "replaying the journal: ", cdrs, " CDRs and ", lines.size() - cdrs, " events");
     replay(std::move(lines), 0, cdrs);
   });

@@ -352,16 +352,8 @@ void KvStore::kick_replay() {
       last_error_ = content.message();
       return;
     }
-    auto lines = std::make_shared<std::vector<std::string>>();
-    size_t start = 0;
-    while (start < content->size()) {
-      size_t end = content->find('\n', start);
-      if (end == std::string::npos) break;
-      std::string l = content->substr(start, end - start);
-      start = end + 1;
-      // Anything else is not ours (or damaged): skipped, not fatal.
-      if (l.size() > 2 && l.front() == '{' && l.back() == '}') lines->push_back(std::move(l));
-    }
+    auto lines = std::make_shared<std::vector<std::string>>(Journal::lines_of(
+        *content, [](std::string_view l) { return l.size() > 2 && l.front() == '{' && l.back() == '}'; }));
     log(LogLevel::Notice, kLog, "replaying the DB() journal: ", lines->size(), " writes");
     replay(std::move(lines), 0);
   });

@@ -137,6 +137,20 @@ void Journal::remove_taken(std::function<void(Result<void>)> done) {
   });
 }
 
+std::vector<std::string> Journal::lines_of(const std::string& content,
+                                          const std::function<bool(std::string_view)>& ours) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < content.size()) {
+    size_t end = content.find('\n', start);
+    if (end == std::string::npos) break;
+    std::string_view line(content.data() + start, end - start);
+    start = end + 1;
+    if (ours(line)) out.emplace_back(line);
+  }
+  return out;
+}
+
 Result<void> Journal::write_now(const std::string& lines) {
   Fd f;
   f.fd = ::open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);

@@ -16,6 +16,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "zvon/loop.h"
 #include "zvon/result.h"
@@ -37,6 +38,11 @@ class Journal {
   void take(std::function<void(Result<std::string>)> done);
   // The taken lines are in the database: forget them.
   void remove_taken(std::function<void(Result<void>)> done);
+
+  // The complete lines of taken content (without their '\n') that `ours` accepts; the rest is
+  // not ours or damaged, and skipped.
+  static std::vector<std::string> lines_of(const std::string& content,
+                                           const std::function<bool(std::string_view)>& ours);
 
   // Were there records on disk when the journal was opened? (Read at construction.)
   bool had_backlog() const { return had_backlog_; }

@@ -191,6 +191,7 @@ void KvStore::detach() {
   pending_.clear();
   loading_ = false;
   replaying_ = false;
+  ++epoch_;  // a replay under way belongs to the old pool: its journal callbacks stop
   to_journal(std::move(rest));
 }
 
@@ -345,8 +346,8 @@ void KvStore::kick_replay() {
   replaying_ = true;
   appended_since_take_ = false;
   std::weak_ptr<bool> alive = alive_;
-  journal_->take([this, alive](Result<std::string> content) {
-    if (alive.expired() || !*alive.lock()) return;
+  journal_->take([this, alive, epoch = epoch_](Result<std::string> content) {
+    if (alive.expired() || !*alive.lock() || epoch != epoch_) return;
     if (!content) {
       replaying_ = false;
       last_error_ = content.message();
@@ -362,8 +363,8 @@ void KvStore::kick_replay() {
 void KvStore::replay(std::shared_ptr<std::vector<std::string>> lines, size_t from) {
   std::weak_ptr<bool> alive = alive_;
   if (from >= lines->size()) {
-    journal_->remove_taken([this, alive, n = lines->size()](Result<void> r) {
-      if (alive.expired() || !*alive.lock()) return;
+    journal_->remove_taken([this, alive, epoch = epoch_, n = lines->size()](Result<void> r) {
+      if (alive.expired() || !*alive.lock() || epoch != epoch_) return;
       replaying_ = false;
       if (!r) {
         last_error_ = r.message();
@@ -378,6 +379,10 @@ void KvStore::replay(std::shared_ptr<std::vector<std::string>> lines, size_t fro
       backlog_ = false;
       send();  // reads the table again: it now holds the journal's writes
     });
+    return;
+  }
+  if (!pool_) {
+    replaying_ = false;
     return;
   }
   size_t to = std::min(lines->size(), from + kOpsPerStatement);

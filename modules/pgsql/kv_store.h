@@ -102,6 +102,7 @@ class KvStore final : public KeyValueStore {
   bool replaying_ = false;
   bool appended_since_take_ = false;
   bool need_load_ = false;
+  uint64_t epoch_ = 0;  // which pool a replay belongs to
   bool loading_ = false;
   std::vector<Op> pending_;
   std::vector<Op> inflight_;

@@ -109,6 +109,9 @@ Pinned<Codec> CoreImpl::find_codec(std::string_view n) { return registries_.code
 Pinned<HoldMusic> CoreImpl::find_hold_music() {
   return registries_.hold_music.find(Registries::kHoldMusicName);
 }
+Pinned<KeyValueStore> CoreImpl::find_key_value_store() {
+  return registries_.key_value_store.find(Registries::kKeyValueStoreName);
+}
 std::vector<std::string> CoreImpl::application_names() { return registries_.applications.names(); }
 
 Result<void> CoreImpl::start(bool console_socket) {

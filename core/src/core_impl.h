@@ -74,6 +74,7 @@ class CoreImpl final : public Core {
   Pinned<ChannelTechnology> find_technology(std::string_view name) override;
   Pinned<Codec> find_codec(std::string_view name) override;
   Pinned<HoldMusic> find_hold_music() override;
+  Pinned<KeyValueStore> find_key_value_store() override;
   std::vector<std::string> application_names() override;
   void request_shutdown() override;
 

@@ -64,6 +64,9 @@ class ModuleContextImpl final : public ModuleContext {
   Result<Registration> add_hold_music(HoldMusic& music) override {
     return core_.registries().hold_music.add(Registries::kHoldMusicName, music, usage_);
   }
+  Result<Registration> add_key_value_store(KeyValueStore& store) override {
+    return core_.registries().key_value_store.add(Registries::kKeyValueStoreName, store, usage_);
+  }
 
  private:
   CoreImpl& core_;

@@ -12,6 +12,7 @@
 #include "zvon/application.h"
 #include "zvon/codec.h"
 #include "zvon/hold_music.h"
+#include "zvon/key_value_store.h"
 #include "zvon/log.h"
 #include "zvon/module.h"
 #include "zvon/result.h"
@@ -91,6 +92,9 @@ struct Registries {
   // One entry at most, under kHoldMusicName: the module that plays music on hold.
   NamedRegistry<HoldMusic> hold_music{"music-on-hold provider", false};
   static constexpr std::string_view kHoldMusicName = "music-on-hold";
+  // One entry at most, under kKeyValueStoreName: the module that keeps the DB() store.
+  NamedRegistry<KeyValueStore> key_value_store{"key/value store", false};
+  static constexpr std::string_view kKeyValueStoreName = "key-value-store";
   // The owner of what the core registers itself (built-in functions, test objects).
   std::shared_ptr<ModuleUsage> core_usage = std::make_shared<ModuleUsage>("core");
 };

@@ -4,7 +4,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include "json_string.h"
+
 namespace zvon::cdr {
+
+using pg::json_string;
 
 namespace {
 
@@ -170,31 +174,6 @@ FinishedCall CdrBuilder::finish(Call& call) {
   for (auto& ev : call.events) ev.linkedid = call.linkedid;
   f.events = std::move(call.events);
   return f;
-}
-
-std::string json_string(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += char(c);
-        }
-    }
-  }
-  out += '"';
-  return out;
 }
 
 std::string iso_time(uint64_t time_us) {

@@ -82,7 +82,6 @@ class CdrBuilder {
 // One-line JSON objects whose keys are the cdr / events table's columns.
 std::string to_json(const CdrRecord& r);
 std::string to_json(const EventRecord& r);
-std::string json_string(std::string_view s);
 // "2026-11-22T03:20:00.123456Z"
 std::string iso_time(uint64_t time_us);
 

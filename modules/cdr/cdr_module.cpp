@@ -38,7 +38,8 @@ class CdrModule final : public Module {
   CdrModule(Core& core, pg::Settings settings, std::unique_ptr<pg::Pool> pool, std::string no_db_reason)
       : core_(core),
         builder_(settings.tenant),
-        writer_(core, std::move(pool), settings.cdr_batch, core.paths().data_dir / "cdr", std::move(no_db_reason)),
+        writer_(core, std::move(pool), settings.cdr_batch, settings.cdr_queue_max, core.paths().data_dir / "cdr",
+                std::move(no_db_reason)),
         lag_(core.loops()) {
     uv_async_init(core.loops().core().uv(), wakeup_.get(), [](uv_async_t* a) {
       static_cast<CdrModule*>(a->data)->drain();
@@ -110,6 +111,7 @@ class CdrModule final : public Module {
     out.line(cat("CDRs: ", s.cdrs, " finished, ", s.written, " written, ", s.journaled, " journaled, ",
                  s.replayed, " replayed; events: ", s.events));
     out.line(cat("Pending: ", s.pending, "  Open calls: ", builder_.open_calls()));
+    out.line(cat("Queue bound: ", s.queue_max, " CDRs in memory; past it to the journal: ", s.overflowed));
     out.line(cat("Journal: ", s.journal, s.backlog ? " (holds records)" : " (empty)"));
     if (!s.last_error.empty()) out.line(cat("Last error: ", s.last_error));
     std::string lag = "Loop lag max:";

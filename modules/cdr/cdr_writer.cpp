@@ -1,5 +1,7 @@
 #include "cdr_writer.h"
 
+#include <algorithm>
+
 #include "migrations.h"
 #include "zvon/log.h"
 
@@ -48,14 +50,15 @@ struct JsonArrays {
 
 }  // namespace
 
-CdrWriter::CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch,
+CdrWriter::CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch, size_t queue_max,
                      std::filesystem::path journal_dir, std::string no_db_reason)
     : core_(core),
       loop_(core.loops().core()),
       pool_(std::move(pool)),
       batch_(batch),
+      queue_max_(queue_max),
       no_db_reason_(std::move(no_db_reason)),
-      journal_(std::make_unique<Journal>(loop_, std::move(journal_dir))),
+      journal_(std::make_unique<pg::Journal>(loop_, std::move(journal_dir), std::string(kLog))),
       alive_(std::make_shared<bool>(true)) {
   counters_.journal = journal_->path().string();
   backlog_ = journal_->had_backlog();
@@ -93,8 +96,7 @@ CdrWriter::~CdrWriter() {
   // What is in memory, or in the air, goes to disk: a record whose insert may have committed
   // is journaled too, and the primary key drops the copy at replay.
   std::vector<Item> rest = std::move(inflight_);
-  for (auto& i : pending_) rest.push_back(std::move(i));
-  pending_.clear();
+  for (auto& i : take_pending()) rest.push_back(std::move(i));
   if (!rest.empty()) {
     std::string lines;
     for (auto& i : rest) lines += i.line;
@@ -116,6 +118,15 @@ void CdrWriter::add(FinishedCall call) {
       call.cdr.disposition, ", ", call.cdr.duration, " s");
   shown_.push_back({std::move(call.cdr), "pending"});
   while (shown_.size() > kShown) shown_.pop_front();
+  if (++pending_cdrs_ > queue_max_) {
+    // The database is up but slower than the calls: memory is not where records wait.
+    log(LogLevel::Notice, kLog, "the database is slow: ", pending_cdrs_,
+        " CDRs wait for it, more than [cdr] queue_max; they go to the journal");
+    counters_.overflowed += pending_cdrs_;
+    to_journal(take_pending());
+    kick_replay();
+    return;
+  }
   schedule_flush();
 }
 
@@ -146,8 +157,7 @@ void CdrWriter::flush() {
   if (pending_.empty()) return;
   if (!live()) {
     if (!inflight_.empty() && pool_ && pool_->up()) return;  // its outcome decides
-    to_journal(std::move(pending_));
-    pending_.clear();
+    to_journal(take_pending());
     return;
   }
   if (!inflight_.empty()) return;
@@ -162,6 +172,7 @@ void CdrWriter::flush() {
   }
   inflight_.assign(std::make_move_iterator(pending_.begin()), std::make_move_iterator(pending_.begin() + long(n)));
   pending_.erase(pending_.begin(), pending_.begin() + long(n));
+  pending_cdrs_ -= cdrs;
   JsonArrays json;
   for (auto& i : inflight_) json.add(i.line);
   std::weak_ptr<bool> alive = alive_;
@@ -185,6 +196,13 @@ void CdrWriter::flush() {
     inflight_.clear();
     flush();
   }
+}
+
+std::vector<CdrWriter::Item> CdrWriter::take_pending() {
+  std::vector<Item> out = std::move(pending_);
+  pending_.clear();
+  pending_cdrs_ = 0;
+  return out;
 }
 
 void CdrWriter::to_journal(std::vector<Item> items) {
@@ -217,20 +235,11 @@ void CdrWriter::kick_replay() {
       note_error(content.message());
       return;
     }
-    std::vector<std::string> lines;
-    size_t start = 0;
-    size_t cdrs = 0;
-    while (start < content->size()) {
-      size_t end = content->find('\n', start);
-      if (end == std::string::npos) break;
-      std::string l = content->substr(start, end - start);
-      start = end + 1;
-      // Anything else is not ours (or damaged): skipped, not fatal.
-      if (l.size() > 3 && (l[0] == 'C' || l[0] == 'E') && l[1] == ' ' && l[2] == '{' && l.back() == '}') {
-        if (l[0] == 'C') ++cdrs;
-        lines.push_back(std::move(l));
-      }
-    }
+    // Anything else is not ours (or damaged): skipped, not fatal.
+    std::vector<std::string> lines = pg::Journal::lines_of(*content, [](std::string_view l) {
+      return l.size() > 3 && (l[0] == 'C' || l[0] == 'E') && l[1] == ' ' && l[2] == '{' && l.back() == '}';
+    });
+    size_t cdrs = size_t(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l[0] == 'C'; }));
     log(LogLevel::Notice, kLog, "replaying the journal: ", cdrs, " CDRs and ", lines.size() - cdrs, " events");
     replay(std::move(lines), 0, cdrs);
   });
@@ -288,6 +297,7 @@ void CdrWriter::replay(std::vector<std::string> lines, size_t from, size_t total
 WriterStatus CdrWriter::status() const {
   WriterStatus s = counters_;
   s.pending = pending_.size() + inflight_.size();
+  s.queue_max = queue_max_;
   s.backlog = backlog_;
   if (!pool_) s.mode = "journal (no database: " + no_db_reason_ + ")";
   else if (replaying_) s.mode = "replaying the journal";

@@ -26,6 +26,8 @@ struct WriterStatus {
   uint64_t cdrs = 0, events = 0;             // finished so far
   uint64_t written = 0, journaled = 0, replayed = 0;  // CDRs
   size_t pending = 0;
+  size_t queue_max = 0;
+  uint64_t overflowed = 0;  // CDRs journaled because the in-memory queue was full
   bool backlog = false;
   std::string journal;
   std::string last_error;
@@ -39,8 +41,9 @@ struct ShownCdr {
 class CdrWriter {
  public:
   // `pool` may be null (no database configured): everything is journaled.
-  CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch, std::filesystem::path journal_dir,
-            std::string no_db_reason);
+  // At most `queue_max` CDRs wait in memory for a slow database; beyond, they are journaled.
+  CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch, size_t queue_max,
+            std::filesystem::path journal_dir, std::string no_db_reason);
   ~CdrWriter();
   CdrWriter(const CdrWriter&) = delete;
   CdrWriter& operator=(const CdrWriter&) = delete;
@@ -58,6 +61,7 @@ class CdrWriter {
   bool live() const;
   void schedule_flush();
   void flush();
+  std::vector<Item> take_pending();
   void to_journal(std::vector<Item> items);
   void kick_replay();
   void replay(std::vector<std::string> lines, size_t from, size_t total_cdrs);
@@ -68,8 +72,10 @@ class CdrWriter {
   Loop& loop_;
   std::unique_ptr<pg::Pool> pool_;
   size_t batch_;
+  size_t queue_max_;
+  size_t pending_cdrs_ = 0;  // CDRs in pending_
   std::string no_db_reason_;
-  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<pg::Journal> journal_;
   std::shared_ptr<bool> alive_;
   UvHandle<uv_timer_t> timer_;
   bool flush_scheduled_ = false;

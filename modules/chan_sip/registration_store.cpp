@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "json_string.h"
 #include "migrations.h"
 #include "pg_pool.h"
 #include "pg_settings.h"
@@ -28,22 +29,6 @@ const char* const kLoad =
     " coalesce(details->>'call_id', ''), coalesce(details->>'cseq', '0')"
     " FROM sip_registrations WHERE expires_at > now()";
 
-std::string json_text(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += char(c);
-    }
-  }
-  return out + "\"";
-}
 }  // namespace
 
 struct RegistrationStore::State {
@@ -143,8 +128,9 @@ void RegistrationStore::run(std::string sql, std::vector<std::string> params) {
 
 void RegistrationStore::saved(const Binding& b, int expires_seconds) {
   if (!state_->pool) return;
-  std::string details = "{\"source\":" + json_text(b.source) + ",\"user_agent\":" + json_text(b.user_agent) +
-                        ",\"call_id\":" + json_text(b.call_id) + ",\"cseq\":\"" + std::to_string(b.cseq) + "\"}";
+  std::string details = "{\"source\":" + pg::json_string(b.source) +
+                        ",\"user_agent\":" + pg::json_string(b.user_agent) +
+                        ",\"call_id\":" + pg::json_string(b.call_id) + ",\"cseq\":\"" + std::to_string(b.cseq) + "\"}";
   run(kUpsert, {b.endpoint, b.contact, std::to_string(expires_seconds), std::move(details)});
 }
 

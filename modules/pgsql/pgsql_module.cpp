@@ -1,10 +1,12 @@
 // The pgsql module: the connection to PostgreSQL (etc/pgsql.conf, or the private cluster),
-// the schema migrations at start and on `db migrate`, and `pgsql show status`.
-// Everything runs on the core loop; the pool never blocks it. `db migrate` and `db show`
-// block the core loop for the time of their statements, as console commands may.
+// the schema migrations at start and on `db migrate`, `pgsql show status`, and the DB()
+// key/value store in the kv table (kv_store.h).
+// Everything runs on the core loop; the pool never blocks it. `db migrate` blocks the core
+// loop for the time of its statements, as console commands may.
 #include <memory>
 #include <sstream>
 
+#include "kv_store.h"
 #include "migrations.h"
 #include "pg_pool.h"
 #include "pg_settings.h"
@@ -18,14 +20,25 @@ constexpr std::string_view kLog = "pgsql";
 
 class PgsqlModule final : public Module {
  public:
-  explicit PgsqlModule(Core& core) : core_(core), alive_(std::make_shared<bool>(true)) {}
-  ~PgsqlModule() override { *alive_ = false; }
+  explicit PgsqlModule(Core& core)
+      : core_(core),
+        alive_(std::make_shared<bool>(true)),
+        kv_(std::make_unique<pg::KvStore>(core.loops().core(), core.paths().data_dir / "kv")) {}
+  ~PgsqlModule() override {
+    registrations.clear();  // no new DB() use finds the store while it goes
+    *alive_ = false;
+    kv_->attach(nullptr, "the pgsql module is unloaded");  // journals what is queued
+    pool_.reset();
+  }
+
+  pg::KvStore& kv() { return *kv_; }
 
   Result<void> configure() {
     auto s = pg::load_settings(core_);
     if (!s) {
       settings_error_ = s.message();
       log(LogLevel::Warning, kLog, settings_error_, "; running without a database");
+      kv_->attach(nullptr, settings_error_);
       pool_.reset();
       return {};
     }
@@ -89,30 +102,6 @@ class PgsqlModule final : public Module {
     return 0;
   }
 
-  int db_show(const std::vector<std::string>& args, CommandOutput& out) {
-    if (!pool_) {
-      out.line(cat("db show: no database: ", settings_error_));
-      return 1;
-    }
-    auto conn = pg::BlockingConnection::open(settings_.conninfo);
-    if (!conn) {
-      out.line(cat("db show: ", conn.message()));
-      return 1;
-    }
-    auto r = args.empty() ? conn->exec("SELECT family, key, value FROM kv ORDER BY family, key LIMIT 1000")
-                          : conn->exec("SELECT family, key, value FROM kv WHERE family = $1 ORDER BY key LIMIT 1000",
-                                       {args[0]});
-    if (!r) {
-      out.line(cat("db show: ", r.message()));
-      return 1;
-    }
-    PGresult* res = r->get();
-    for (int i = 0; i < PQntuples(res); ++i)
-      out.line(cat("/", PQgetvalue(res, i, 0), "/", PQgetvalue(res, i, 1), " : ", PQgetvalue(res, i, 2)));
-    out.line(cat(PQntuples(res), " result", PQntuples(res) == 1 ? "" : "s", " found."));
-    return 0;
-  }
-
   std::vector<Registration> registrations;
 
  private:
@@ -129,7 +118,10 @@ class PgsqlModule final : public Module {
     o.size = settings_.pool_size;
     o.reconnect_max = settings_.reconnect_max;
     o.log_source = std::string(kLog);
+    o.listen = "zvon_kv";
+    kv_->attach(nullptr, "connecting");  // what the old pool held is journaled
     pool_ = std::make_unique<pg::Pool>(core_.loops().core(), std::move(o));
+    kv_->attach(pool_.get(), "");
     schema_version_ = -1;
     pg::Pool* pool = pool_.get();
     std::weak_ptr<bool> alive = alive_;
@@ -143,7 +135,12 @@ class PgsqlModule final : public Module {
         schema_version_ = pg::latest_version();
         if (!r->empty())
           log(LogLevel::Notice, kLog, "applied schema ", versions(*r), "; schema is at version ", schema_version_);
+        kv_->database_ready();
       });
+    });
+    pool_->on_down([this](const std::string& why) { kv_->database_down(why); });
+    pool_->on_notify([this](const std::string&, bool own) {
+      if (!own) kv_->changed_elsewhere();
     });
     pool_->start();
   }
@@ -153,6 +150,7 @@ class PgsqlModule final : public Module {
   pg::Settings settings_;
   std::string settings_error_;
   int schema_version_ = -1;
+  std::unique_ptr<pg::KvStore> kv_;  // before pool_: the pool goes first
   std::unique_ptr<pg::Pool> pool_;
 };
 
@@ -167,14 +165,14 @@ Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
   commands.push_back({{"db", "migrate"}, "", "Applies the schema migrations this build has and the database lacks",
                       [self](const std::vector<std::string>&, CommandOutput& out) { return self->migrate_now(out); },
                       nullptr});
-  commands.push_back({{"db", "show"}, "[family]", "The DB() key/value store, or one family of it",
-                      [self](const std::vector<std::string>& args, CommandOutput& out) { return self->db_show(args, out); },
-                      nullptr});
   for (auto& c : commands) {
     auto r = ctx.add_command(std::move(c));
     if (!r) return r.error();
     m->registrations.push_back(std::move(*r));
   }
+  auto kv = ctx.add_key_value_store(m->kv());
+  if (!kv) return kv.error();
+  m->registrations.push_back(std::move(*kv));
   return std::unique_ptr<Module>(std::move(m));
 }
 

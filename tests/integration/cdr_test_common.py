@@ -117,30 +117,31 @@ class Phones:
         return results
 
 
-def call_batch(z, kind, calls, rate=20, limit=20, timeout=60, background=False):
+def call_batch(z, kind, calls, rate=20, limit=20, timeout=60, background=False, service=None):
     """`calls` calls of one kind: answered-zvon (700), answered (702), busy (703),
-    noanswer (704), cancel (705), failed (999)."""
+    noanswer (704), cancel (705), failed (999); `service` dials another extension and expects
+    the kind's outcome there (answered-zvon: 200 then zvon's BYE, busy: 486, ...)."""
     common = dict(user="101", password=PHONES["101"], timeout=timeout, calls=calls,
                   work_dir=z.dir, background=background,
                   args=("-r", str(rate), "-l", str(limit)))
     target = "127.0.0.1:%d" % z.sip_port
     if kind == "answered-zvon":
-        return run_sipp(uac_hung_up(z), target, service="700",
+        return run_sipp(uac_hung_up(z), target, service=service or "700",
                         extra_keys={"caller": "101", "rtp_port": 4000, "info_file": "/dev/null"}, **common)
     if kind == "answered":
-        return run_sipp(uac_answered(z), target, service="702",
+        return run_sipp(uac_answered(z), target, service=service or "702",
                         extra_keys={"caller": "101", "rtp_port": 4000, "info_file": "/dev/null"}, **common)
     if kind == "busy":
-        return run_sipp(uac_fail(z, 486), target, service="703",
+        return run_sipp(uac_fail(z, 486), target, service=service or "703",
                         extra_keys={"caller": "101", "rtp_port": 4000}, **common)
     if kind == "noanswer":
-        return run_sipp(uac_fail(z, 480), target, service="704",
+        return run_sipp(uac_fail(z, 480), target, service=service or "704",
                         extra_keys={"caller": "101", "rtp_port": 4000}, **common)
     if kind == "cancel":
-        return run_sipp(os.path.join(SIPP_DIR, "uac_cancel.xml"), target, service="705",
+        return run_sipp(os.path.join(SIPP_DIR, "uac_cancel.xml"), target, service=service or "705",
                         extra_keys={"caller": "101", "rtp_port": 4000}, **common)
     if kind == "failed":
-        return run_sipp(uac_fail(z, 404), target, service="999",
+        return run_sipp(uac_fail(z, 404), target, service=service or "999",
                         extra_keys={"caller": "101", "rtp_port": 4000}, **common)
     raise ValueError(kind)
 

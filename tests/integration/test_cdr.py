@@ -3,6 +3,7 @@ records with the right dispositions (answered, busy, no answer, cancelled, faile
 legs, events; then PostgreSQL is stopped during 50 more calls and started again: all 100
 records are in the database exactly once, no call failed, and no loop stalled."""
 import os
+import re
 import time
 
 from cdr_test_common import (DIALPLAN, Phones, call_batch, cdr_status, loop_lag_ms, sip_conf)
@@ -104,4 +105,36 @@ def test_cdrs_exactly_once():
             zvon_stops_cleanly(z)
 
 
-run_tests([test_cdrs_exactly_once])
+STALL = """CREATE OR REPLACE FUNCTION test_stall() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN PERFORM pg_sleep(1.0); RETURN NULL; END $$;
+CREATE TRIGGER test_stall BEFORE INSERT ON cdr FOR EACH STATEMENT EXECUTE FUNCTION test_stall();"""
+
+
+def test_slow_database_queue_bound():
+    """The database is up but slow (every insert sleeps 1 s): no more than [cdr] queue_max
+    records wait in memory; the rest go to the journal, and every record lands once."""
+    pgsql_conf = "[general]\nconninfo =\n[cdr]\nqueue_max = 3\n"
+    with Zvon(start=False, dialplan={"extensions.conf": DIALPLAN}, etc={"pgsql.conf": pgsql_conf}) as z:
+        pg = PrivatePostgres(os.path.join(z.dir, "var"))
+        with pg:
+            z.start()
+            check(z.wait_for(lambda: "Mode: database" in cdr_status(z), timeout=20), cdr_status(z))
+            pg.psql(STALL)
+            z.rx("cdr reset lag")
+            r = call_batch(z, "answered-zvon", 12, rate=10, limit=12)
+            check(r.ok, "calls while the database is slow: " + r.describe())
+            status = cdr_status(z)
+            past = int(re.search(r"past it to the journal: (\d+)", status).group(1))
+            check(past >= 4, "the in-memory queue was not bounded:\n" + status)
+            check(z.wait_log(r"the database is slow: 4 CDRs wait for it", timeout=5), z.log_text())
+            lag = loop_lag_ms(z)
+            check(lag < MAX_LAG_MS, "a loop stalled for %.1f ms:\n%s" % (lag, status))
+            pg.psql("DROP TRIGGER test_stall ON cdr")
+            check(wait_records(z, pg, 12, timeout=40),
+                  "records: %s\n%s" % (pg.scalar("SELECT count(*) FROM cdr"), cdr_status(z)))
+            check(pg.scalar("SELECT count(*) FROM cdr") == "12", pg.scalar("SELECT count(*) FROM cdr"))
+            check(pg.scalar("SELECT count(DISTINCT id) FROM cdr") == "12")
+            zvon_stops_cleanly(z)
+
+
+run_tests([test_cdrs_exactly_once, test_slow_database_queue_bound])

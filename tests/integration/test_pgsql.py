@@ -5,6 +5,7 @@ import os
 import re
 import time
 
+from cdr_test_common import DIALPLAN, call_batch, cdr_status
 from pgsql_test_common import PrivatePostgres
 from zvon_harness import Zvon, check, run_tests, zvon_stops_cleanly
 
@@ -18,6 +19,17 @@ def wait_connected(z, timeout=15):
 LATEST = max(int(f.split("_")[0]) for f in os.listdir(os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "modules", "pgsql", "migrations"))
     if f.endswith(".sql"))
+
+
+def takes_calls_journaling(z):
+    """A call goes through zvon without a database; its CDR goes to the journal on disk."""
+    r = call_batch(z, "answered-zvon", 1)
+    check(r.ok, "a call without a database: " + r.describe())
+    journal = os.path.join(z.dir, "var", "cdr", "journal.jsonl")
+    check(z.wait_for(lambda: os.path.exists(journal) and
+                     sum(1 for l in open(journal) if l.startswith("C {")) == 1, timeout=10),
+          cdr_status(z))
+    check(re.search(r"Mode: journal", cdr_status(z)) and "1 journaled" in cdr_status(z), cdr_status(z))
 
 
 def test_private_cluster_and_migrations():
@@ -52,7 +64,7 @@ def test_private_cluster_and_migrations():
 
 def test_broken_conninfo_one_clear_error():
     bad = "host=%s port=1 dbname=zvon user=nobody connect_timeout=2"
-    with Zvon(start=False) as z:
+    with Zvon(start=False, dialplan={"extensions.conf": DIALPLAN}) as z:
         z.write_etc("pgsql.conf", "[general]\nconninfo = " + bad % os.path.join(z.dir, "nowhere") +
                     "\nreconnect_max_ms = 300\n")
         z.start()
@@ -66,18 +78,25 @@ def test_broken_conninfo_one_clear_error():
         check("nowhere" in lines[0], lines[0])
         status, out = z.rx("db migrate")
         check(status != 0 and "cannot connect" in out, out)
+        takes_calls_journaling(z)
         zvon_stops_cleanly(z)
 
 
 def test_refused_login():
-    with Zvon(start=False) as z:
+    with Zvon(start=False, dialplan={"extensions.conf": DIALPLAN}) as z:
         pg = PrivatePostgres(os.path.join(z.dir, "var"))
         with pg:
             conn = pg.conninfo.replace("user=zvon", "user=intruder")
-            z.write_etc("pgsql.conf", "[general]\nconninfo = %s\n[cdr]\nenabled = no\n" % conn)
+            z.write_etc("pgsql.conf", "[general]\nconninfo = %s\n" % conn)
             z.start()
             m = z.wait_log(r"pgsql: PostgreSQL is not reachable: .*intruder", timeout=10)
             check(m, z.log_text())
+            time.sleep(1.5)  # retries happen in this time: still one line per module
+            lines = [l for l in z.log_text().splitlines() if "not reachable" in l and "intruder" in l]
+            # One line per module that keeps connections (pgsql, cdr, chan_sip's registrations).
+            modules = sorted(re.search(r"\] \w+\[\d+\] (\w+):", l).group(1) for l in lines)
+            check(modules == ["cdr", "chan_sip", "pgsql"], "\n".join(lines))
+            takes_calls_journaling(z)
             zvon_stops_cleanly(z)
 
 

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "cdr_builder.h"
+#include "json_string.h"
 
 using namespace zvon;
 using namespace zvon::cdr;
@@ -185,8 +186,8 @@ TEST_CASE("events of channels never created, and DTMF, are placed or ignored", "
 }
 
 TEST_CASE("records become JSON the database reads, whatever the text holds", "[cdr]") {
-  CHECK(json_string("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\u0001\"");
-  CHECK(json_string("Иван") == "\"Иван\"");
+  CHECK(pg::json_string("a\"b\\c\n\x01") == "\"a\\\"b\\\\c\\n\\u0001\"");
+  CHECK(pg::json_string("Иван") == "\"Иван\"");
   CHECK(iso_time(kT0 + 123456) == "2026-11-30T00:53:20.123456Z");
   CdrRecord r;
   r.id = "x";

@@ -16,6 +16,7 @@
 #include "zvon/dialplan.h"
 #include "zvon/events.h"
 #include "zvon/hold_music.h"
+#include "zvon/key_value_store.h"
 #include "zvon/loop.h"
 #include "zvon/module.h"
 #include "zvon/result.h"
@@ -62,6 +63,8 @@ class Core {
   virtual Pinned<Codec> find_codec(std::string_view name) = 0;
   // The music-on-hold provider, when a module registered one.
   virtual Pinned<HoldMusic> find_hold_music() = 0;
+  // The DB() store a module provides (pgsql), when one is loaded; else the core's file.
+  virtual Pinned<KeyValueStore> find_key_value_store() = 0;
   virtual std::vector<std::string> application_names() = 0;
 
   // Asks the daemon to stop (as SIGTERM does). Any thread.
@@ -86,6 +89,8 @@ class ModuleContext {
   virtual Result<Registration> add_command(ConsoleCommand command) = 0;
   // Only one module may provide music on hold at a time.
   virtual Result<Registration> add_hold_music(HoldMusic& music) = 0;
+  // Only one module may provide the DB() key/value store at a time.
+  virtual Result<Registration> add_key_value_store(KeyValueStore& store) = 0;
 };
 
 }  // namespace zvon

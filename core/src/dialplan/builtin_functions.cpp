@@ -39,13 +39,13 @@ bool parse_long(std::string_view s, long long& out) {
   return !s.empty() && ec == std::errc() && end == s.data() + s.size();
 }
 
-// DB keys are family/key; both parts non-empty.
-Result<std::string> db_key(std::string_view fn, std::string_view args) {
+// DB keys are family/key (split at the first '/'); both parts non-empty.
+Result<std::pair<std::string, std::string>> db_key(std::string_view fn, std::string_view args) {
   std::string key = trim(args);
   size_t slash = key.find('/');
   if (slash == std::string::npos || slash == 0 || slash + 1 == key.size())
     return make_error(cat(fn, "(", args, "): write the key as family/key, like ", fn, "(cf/101)"));
-  return key;
+  return std::make_pair(key.substr(0, slash), key.substr(slash + 1));
 }
 
 }  // namespace
@@ -300,33 +300,39 @@ BuiltinFunctions::BuiltinFunctions(DialplanEngineImpl& engine) {
   });
   add("DB", [e](Channel&, std::string_view args) -> Result<std::string> {
     auto key = db_key("DB", args);
-    if (!key) return key;
-    DbStore* db = e->db();
+    if (!key) return key.error();
+    auto db = e->key_value_store();
     if (!db) return make_error("DB(): the store could not be opened (see the log)");
-    return db->get(*key).value_or("");
+    auto v = db->get(key->first, key->second);
+    if (!v) return make_error(cat("DB(", args, "): ", v.message()));
+    return v->value_or("");
   }, [e](Channel&, std::string_view args, std::string_view value) -> Result<void> {
     auto key = db_key("DB", args);
     if (!key) return key.error();
-    DbStore* db = e->db();
+    auto db = e->key_value_store();
     if (!db) return make_error("DB(): the store could not be opened (see the log)");
-    db->put(*key, std::string(value));
+    auto r = db->put(key->first, key->second, value);
+    if (!r) return make_error(cat("DB(", args, "): ", r.message()));
     return {};
   });
   add("DB_EXISTS", [e](Channel& ch, std::string_view args) -> Result<std::string> {
     auto key = db_key("DB_EXISTS", args);
-    if (!key) return key;
-    DbStore* db = e->db();
+    if (!key) return key.error();
+    auto db = e->key_value_store();
     if (!db) return make_error("DB_EXISTS(): the store could not be opened (see the log)");
-    auto v = db->get(*key);
-    ch.set_var("DB_RESULT", v.value_or(""));
-    return std::string(v ? "1" : "0");
+    auto v = db->get(key->first, key->second);
+    if (!v) return make_error(cat("DB_EXISTS(", args, "): ", v.message()));
+    ch.set_var("DB_RESULT", v->value_or(""));
+    return std::string(*v ? "1" : "0");
   });
   add("DB_DELETE", [e](Channel&, std::string_view args) -> Result<std::string> {
     auto key = db_key("DB_DELETE", args);
-    if (!key) return key;
-    DbStore* db = e->db();
+    if (!key) return key.error();
+    auto db = e->key_value_store();
     if (!db) return make_error("DB_DELETE(): the store could not be opened (see the log)");
-    return db->erase(*key).value_or("");
+    auto v = db->erase(key->first, key->second);
+    if (!v) return make_error(cat("DB_DELETE(", args, "): ", v.message()));
+    return v->value_or("");
   });
 }
 

@@ -114,6 +114,41 @@ std::optional<std::string> DbStore::erase(const std::string& key) {
   return old;
 }
 
+namespace {
+std::string joined(std::string_view family, std::string_view key) { return cat(family, "/", key); }
+}  // namespace
+
+Result<std::optional<std::string>> DbStore::get(std::string_view family, std::string_view key) {
+  return get(joined(family, key));
+}
+
+Result<void> DbStore::put(std::string_view family, std::string_view key, std::string_view value) {
+  put(joined(family, key), std::string(value));
+  return {};
+}
+
+Result<std::optional<std::string>> DbStore::erase(std::string_view family, std::string_view key) {
+  return erase(joined(family, key));
+}
+
+Result<std::vector<KeyValueEntry>> DbStore::list(std::string_view family) {
+  std::vector<KeyValueEntry> out;
+  std::lock_guard lock(mutex_);
+  for (auto& [k, v] : data_) {
+    size_t slash = k.find('/');
+    if (slash == std::string::npos) continue;
+    if (!family.empty() && std::string_view(k).substr(0, slash) != family) continue;
+    out.push_back({k.substr(0, slash), k.substr(slash + 1), v});
+  }
+  return out;
+}
+
+std::vector<std::string> DbStore::describe() {
+  return {cat("Store: the file ", file_.string(), " (no module provides a key/value store; load pgsql",
+              " to keep it in PostgreSQL)"),
+          cat("Keys: ", size())};
+}
+
 size_t DbStore::size() const {
   std::lock_guard lock(mutex_);
   return data_.size();

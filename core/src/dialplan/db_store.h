@@ -1,4 +1,5 @@
-// The persistent key-value store behind DB(family/key), DB_EXISTS() and DB_DELETE(): a map in
+// The core's own key-value store behind DB(family/key), DB_EXISTS() and DB_DELETE(), used
+// when no module provides one (the pgsql module keeps it in PostgreSQL): a map in
 // memory, written to an append-only journal (<data_dir>/dialplan-db.journal) by a writer
 // thread of its own, so a dialplan never waits for the disk. At open the journal is replayed
 // (a torn last line from a crash is ignored) and, when it has grown well past the live keys,
@@ -15,15 +16,16 @@
 #include <string>
 #include <thread>
 
+#include "zvon/key_value_store.h"
 #include "zvon/result.h"
 
 namespace zvon {
 
-class DbStore {
+class DbStore final : public KeyValueStore {
  public:
   // Opens (creating the directory and file when missing) and replays the journal.
   static Result<std::unique_ptr<DbStore>> open(std::filesystem::path file);
-  ~DbStore();  // writes what is queued, then stops the writer
+  ~DbStore() override;  // writes what is queued, then stops the writer
   DbStore(const DbStore&) = delete;
   DbStore& operator=(const DbStore&) = delete;
 
@@ -31,6 +33,13 @@ class DbStore {
   void put(const std::string& key, const std::string& value);
   // The value it had, if any.
   std::optional<std::string> erase(const std::string& key);
+  // KeyValueStore: the same, with the key as family and key.
+  Result<std::optional<std::string>> get(std::string_view family, std::string_view key) override;
+  Result<void> put(std::string_view family, std::string_view key, std::string_view value) override;
+  Result<std::optional<std::string>> erase(std::string_view family, std::string_view key) override;
+  Result<std::vector<KeyValueEntry>> list(std::string_view family) override;
+  std::vector<std::string> describe() override;
+
   // Waits until everything written so far is in the file (tests, shutdown).
   void flush();
   size_t size() const;

@@ -120,6 +120,28 @@ std::vector<Registration> DialplanEngineImpl::register_commands(CommandRegistry&
   };
   add(std::move(show));
 
+  ConsoleCommand db_show;
+  db_show.words = {"db", "show"};
+  db_show.arguments = "[family]";
+  db_show.summary = "The DB() key/value store (where it lives, its queued writes), or one family of it";
+  db_show.run = [this](const std::vector<std::string>& args, CommandOutput& o) {
+    auto store = key_value_store();
+    if (!store) {
+      o.line("db show: the store could not be opened (see the log)");
+      return 1;
+    }
+    for (auto& line : store->describe()) o.line(line);
+    auto entries = store->list(args.empty() ? std::string_view() : std::string_view(args[0]));
+    if (!entries) {
+      o.line(cat("db show: ", entries.message()));
+      return 1;
+    }
+    for (auto& e : *entries) o.line(cat("/", e.family, "/", e.key, " : ", e.value));
+    o.line(cat(entries->size(), " result", entries->size() == 1 ? "" : "s", " found."));
+    return 0;
+  };
+  add(std::move(db_show));
+
   ConsoleCommand check_cmd;
   check_cmd.words = {"dialplan", "check"};
   check_cmd.arguments = "[FILE]";

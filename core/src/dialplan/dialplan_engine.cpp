@@ -259,6 +259,11 @@ DbStore* DialplanEngineImpl::db() {
   return db_.get();
 }
 
+Pinned<KeyValueStore> DialplanEngineImpl::key_value_store() {
+  if (auto provided = core_.find_key_value_store()) return provided;
+  return Pinned<KeyValueStore>(db(), ModuleUse());
+}
+
 void DialplanEngineImpl::set_trace(const std::string& target, bool on) {
   std::lock_guard lock(trace_mutex_);
   if (target == "all") {

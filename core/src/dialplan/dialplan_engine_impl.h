@@ -61,8 +61,11 @@ class DialplanEngineImpl final : public DialplanEngine {
   std::time_t now(Channel& channel);
   // Tests: a fixed clock for every channel (nullopt: the real one).
   void set_clock(std::optional<std::time_t> t);
-  // The DB() store; null when data_dir could not be opened (the error is logged).
+  // The core's own DB() file store; null when data_dir could not be opened (the error is
+  // logged). Opened on first use.
   DbStore* db();
+  // The store DB() uses: the one a module provides, else db(). Empty when neither.
+  Pinned<KeyValueStore> key_value_store();
 
   // --- tooling
   // `dialplan check [FILE]`: compile errors and what would fail at run time (unknown

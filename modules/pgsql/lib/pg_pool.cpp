@@ -62,6 +62,8 @@ struct Pool::Conn {
   ConnectionStatus status;
   std::set<std::string> prepared_here;  // statements prepared lazily on this connection
   bool preparing_for_query = false;
+  bool listen_sent = false;  // this connection's LISTEN (options.listen) is sent
+  bool listening_step = false;  // the command in flight is that LISTEN
 
   Loop& loop() { return pool.loop_; }
 
@@ -86,6 +88,8 @@ struct Pool::Conn {
   void drop() {
     prepared_here.clear();
     preparing_for_query = false;
+    listen_sent = false;
+    listening_step = false;
     poll.close();
     poll = UvHandle<uv_poll_t>();
     polled_fd = -1;
@@ -181,7 +185,19 @@ struct Pool::Conn {
         fail(error_text(nullptr, conn.get()));
         return;
       }
+      deliver_notifications();
       collect();
+    }
+  }
+
+  void deliver_notifications() {
+    while (conn) {
+      PGnotify* n = PQnotifies(conn.get());
+      if (!n) return;
+      std::string payload = n->extra ? n->extra : "";
+      int pid = n->be_pid;
+      PQfreemem(n);
+      pool.notified(payload, pid);
     }
   }
 
@@ -205,6 +221,16 @@ struct Pool::Conn {
   }
 
   void prepare_next() {
+    if (!pool.options_.listen.empty() && !listen_sent) {
+      listen_sent = listening_step = true;
+      std::string sql = cat("LISTEN ", pool.options_.listen);
+      if (!PQsendQuery(conn.get(), sql.c_str())) {
+        fail(error_text(nullptr, conn.get()));
+        return;
+      }
+      flush_after_send();
+      return;
+    }
     auto& stmts = pool.options_.statements;
     if (next_statement >= stmts.size()) {
       stop_timer();
@@ -235,6 +261,15 @@ struct Pool::Conn {
   void command_done() {
     std::string err = std::exchange(result_error, {});
     ResultPtr r = std::move(last_result);
+    if (state == State::Preparing && listening_step) {
+      listening_step = false;
+      if (!err.empty()) {
+        fail(cat("cannot LISTEN ", pool.options_.listen, ": ", err));
+        return;
+      }
+      prepare_next();
+      return;
+    }
     if (state == State::Preparing) {
       if (!err.empty()) {
         fail(cat("cannot prepare statement ", pool.options_.statements[next_statement].name, ": ", err));
@@ -388,6 +423,13 @@ void Pool::conn_ready(Conn& c) {
   was_up_ = true;
   if (first && on_up_) on_up_();
   dispatch();
+}
+
+void Pool::notified(const std::string& payload, int backend_pid) {
+  bool own = false;
+  for (auto& c : conns_)
+    if (c->conn && PQbackendPID(c->conn.get()) == backend_pid) own = true;
+  if (on_notify_) on_notify_(payload, own);
 }
 
 void Pool::conn_lost(Conn& c, const std::string& why) {

@@ -54,6 +54,9 @@ struct PoolOptions {
   std::chrono::milliseconds connect_timeout{5000};
   // Who logs: the module's name.
   std::string log_source = "pgsql";
+  // A channel every connection LISTENs to once connected (empty: none); what arrives on it
+  // goes to Pool::on_notify.
+  std::string listen;
 };
 
 struct ConnectionStatus {
@@ -87,6 +90,9 @@ class Pool {
   // Called when the first connection becomes ready after none was, and when the last goes.
   void on_up(std::function<void()> fn) { on_up_ = std::move(fn); }
   void on_down(std::function<void(const std::string&)> fn) { on_down_ = std::move(fn); }
+  // A notification on options().listen, with the server process that sent it and whether
+  // that was one of this pool's own connections.
+  void on_notify(std::function<void(const std::string& payload, bool own)> fn) { on_notify_ = std::move(fn); }
 
   bool up() const { return ready_count() > 0; }
   size_t ready_count() const;
@@ -100,6 +106,7 @@ class Pool {
   void dispatch();
   void conn_ready(Conn& c);
   void conn_lost(Conn& c, const std::string& why);
+  void notified(const std::string& payload, int backend_pid);
 
   Loop& loop_;
   PoolOptions options_;
@@ -107,6 +114,7 @@ class Pool {
   std::deque<Query> queue_;
   std::function<void()> on_up_;
   std::function<void(const std::string&)> on_down_;
+  std::function<void(const std::string&, bool)> on_notify_;
   bool was_up_ = false;
   std::string last_error_;
   std::string logged_error_;

@@ -35,6 +35,9 @@ Result<Settings> load_settings(Core& core) {
     auto batch = cdr->get_int("batch", 200, 1, 5000);
     if (!batch) return batch.error();
     s.cdr_batch = size_t(*batch);
+    auto queue_max = cdr->get_int("queue_max", 2000, 1, 1000000);
+    if (!queue_max) return queue_max.error();
+    s.cdr_queue_max = size_t(*queue_max);
   }
   if (!s.conninfo.empty()) {
     s.source = (core.paths().config_dir / "pgsql.conf").string();

@@ -17,6 +17,8 @@ struct Settings {
   bool cdr_enabled = true;
   std::string tenant = "default";
   size_t cdr_batch = 200;
+  // CDRs waiting in memory for a slow database at most; more go to the journal.
+  size_t cdr_queue_max = 2000;
 };
 
 // Reads pgsql.conf (a missing file means the defaults). Errors name file:line.

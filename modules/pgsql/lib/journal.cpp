@@ -9,7 +9,7 @@
 
 #include "zvon/log.h"
 
-namespace zvon::cdr {
+namespace zvon::pg {
 
 namespace {
 
@@ -56,11 +56,12 @@ Result<std::string> read_all(const std::filesystem::path& p) {
 
 }  // namespace
 
-Journal::Journal(Loop& loop, std::filesystem::path dir)
+Journal::Journal(Loop& loop, std::filesystem::path dir, std::string log_source)
     : loop_(loop),
       dir_(std::move(dir)),
       file_(dir_ / "journal.jsonl"),
       taken_(dir_ / "journal.replay.jsonl"),
+      log_source_(std::move(log_source)),
       alive_(std::make_shared<bool>(true)) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -69,7 +70,6 @@ Journal::Journal(Loop& loop, std::filesystem::path dir)
     return std::filesystem::exists(p, e) && std::filesystem::file_size(p, e) > 0;
   };
   had_backlog_ = nonempty(file_) || nonempty(taken_);
-  thread_ = std::thread([this] { run(); });
 }
 
 Journal::~Journal() {
@@ -78,7 +78,7 @@ Journal::~Journal() {
     stopping_ = true;
   }
   cv_.notify_one();
-  thread_.join();
+  if (thread_.joinable()) thread_.join();
   *alive_ = false;
 }
 
@@ -105,38 +105,50 @@ void Journal::deliver(std::function<void()> fn) {
   });
 }
 
-void Journal::append(std::string lines, std::function<void(Result<void>)> done) {
+void Journal::push(std::function<void()> job) {
   {
     std::lock_guard lock(mutex_);
-    jobs_.push_back([this, lines = std::move(lines), done = std::move(done)]() mutable {
-      auto r = write_now(lines);
-      if (!r) log(LogLevel::Error, "cdr", "journal: ", r.message());
-      if (done) deliver([done = std::move(done), r] { done(r); });
-    });
+    jobs_.push_back(std::move(job));
+    // The thread starts with the first job: a journal the database never needs costs none.
+    if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
   }
   cv_.notify_one();
+}
+
+void Journal::append(std::string lines, std::function<void(Result<void>)> done) {
+  push([this, lines = std::move(lines), done = std::move(done)]() mutable {
+    auto r = write_now(lines);
+    if (!r) log(LogLevel::Error, log_source_, "journal: ", r.message());
+    if (done) deliver([done = std::move(done), r] { done(r); });
+  });
 }
 
 void Journal::take(std::function<void(Result<std::string>)> done) {
-  {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back([this, done = std::move(done)]() mutable {
-      auto r = take_now();
-      deliver([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
-    });
-  }
-  cv_.notify_one();
+  push([this, done = std::move(done)]() mutable {
+    auto r = take_now();
+    deliver([done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+  });
 }
 
 void Journal::remove_taken(std::function<void(Result<void>)> done) {
-  {
-    std::lock_guard lock(mutex_);
-    jobs_.push_back([this, done = std::move(done)]() mutable {
-      auto r = remove_now();
-      deliver([done = std::move(done), r] { done(r); });
-    });
+  push([this, done = std::move(done)]() mutable {
+    auto r = remove_now();
+    deliver([done = std::move(done), r] { done(r); });
+  });
+}
+
+std::vector<std::string> Journal::lines_of(const std::string& content,
+                                          const std::function<bool(std::string_view)>& ours) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start < content.size()) {
+    size_t end = content.find('\n', start);
+    if (end == std::string::npos) break;
+    std::string_view line(content.data() + start, end - start);
+    start = end + 1;
+    if (ours(line)) out.emplace_back(line);
   }
-  cv_.notify_one();
+  return out;
 }
 
 Result<void> Journal::write_now(const std::string& lines) {
@@ -152,7 +164,7 @@ Result<void> Journal::write_now(const std::string& lines) {
       if (content && off_t(content->size()) != st.st_size) {
         if (::ftruncate(f.fd, off_t(content->size())) != 0)
           return make_error(os_error("cannot repair", file_));
-        log(LogLevel::Warning, "cdr", "journal ", file_.string(), ": cut a torn last line");
+        log(LogLevel::Warning, log_source_, "journal ", file_.string(), ": cut a torn last line");
       }
     }
   }
@@ -186,4 +198,4 @@ Result<void> Journal::remove_now() {
   return {};
 }
 
-}  // namespace zvon::cdr
+}  // namespace zvon::pg

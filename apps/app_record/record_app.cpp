@@ -18,6 +18,7 @@ constexpr std::string_view kLog = "app_record";
 // A frame is silent when its mean absolute sample is below this (Asterisk's default
 // silence threshold).
 constexpr long kSilenceThreshold = 256;
+constexpr size_t kMaxHeldSeconds = 10;
 
 bool parse_seconds(const std::string& text, int& out) {
   if (text.empty()) return true;
@@ -35,24 +36,33 @@ bool silent(std::span<const int16_t> frame) {
 }
 
 // What the recorder hears of the caller goes to the file; silence is held back while it may
-// still turn out to be the silence that ends the recording (then it is left out).
+// still turn out to be the silence that ends the recording (then it is left out), at most
+// kMaxHeldSeconds of it, so a long silence limit does not hold minutes of audio in memory.
 class RecordSink final : public CallRecorder::Sink {
  public:
-  enum class Stop { None, Silence, Timeout };
+  enum class Stop { None, Silence, Timeout, WriteFailed };
 
   RecordSink(Channel& channel, SoundFileWriter& writer, int rate, const RecordSettings& s)
       : channel_(channel),
         writer_(writer),
         silence_frames_(uint64_t(s.silence_seconds) * 1000 / LegDecoder::kFrameMs),
-        max_frames_(uint64_t(s.max_seconds) * 1000 / LegDecoder::kFrameMs) {
-    held_.reserve(size_t(rate) * size_t(s.silence_seconds));
-  }
+        max_frames_(uint64_t(s.max_seconds) * 1000 / LegDecoder::kFrameMs),
+        max_held_(size_t(rate) * kMaxHeldSeconds) {}
 
   void on_frames(std::span<const int16_t> received, std::span<const int16_t>) override {
     if (stop_ != Stop::None) return;
+    if (!writer_.error().empty()) {  // the file cannot be opened or written: no use going on
+      finish(Stop::WriteFailed);
+      return;
+    }
     ++frames_;
     if (silence_frames_ && silent(received)) {
       held_.insert(held_.end(), received.begin(), received.end());
+      if (held_.size() > max_held_ + max_held_ / kMaxHeldSeconds) {  // a second over: write it
+        const size_t over = held_.size() - max_held_;
+        writer_.write(std::span<const int16_t>(held_).first(over));
+        held_.erase(held_.begin(), held_.begin() + long(over));
+      }
       if (++silent_run_ >= silence_frames_) {
         held_.clear();
         finish(Stop::Silence);
@@ -84,6 +94,7 @@ class RecordSink final : public CallRecorder::Sink {
   Channel& channel_;
   SoundFileWriter& writer_;
   const uint64_t silence_frames_, max_frames_;
+  const size_t max_held_;  // samples of silence held back at most
   uint64_t frames_ = 0, silent_run_ = 0;
   std::vector<int16_t> held_;
   Stop stop_ = Stop::None;
@@ -175,7 +186,7 @@ Task<AppResult> RecordApp::exec(Channel& channel, const AppArgs& args) {
       if (!status.empty()) break;
       if (sink.stop() == RecordSink::Stop::Silence) status = "SILENCE";
       else if (sink.stop() == RecordSink::Stop::Timeout) status = "TIMEOUT";
-      else if (!writer.error().empty()) status = "ERROR";
+      else if (sink.stop() == RecordSink::Stop::WriteFailed) status = "ERROR";
     }
   } catch (const ChannelHungUp&) {
     // The recorder is gone; what it heard is written and the file closed without us.

@@ -4,8 +4,9 @@ The recordings are read back with sox and opusdec, not with the libsndfile that 
 and a Goertzel filter checks their frequency and length. Each call ends another way: '#' as
 an RFC 4733 event (WAV), the caller hanging up mid-recording (FLAC: still complete and
 valid), two seconds of silence (Ogg/Opus, the silence left out), the maximum duration (WAV
-A-law on a PCMA call). RECORD_STATUS and RECORDED_FILE reach the dialplan; a bad file name
-gives RECORD_STATUS=ERROR and the call goes on."""
+A-law on a PCMA call); baresip phones speaking only Opus or G.722 are recorded at 48 and 16 kHz.
+RECORD_STATUS and RECORDED_FILE reach the dialplan; a bad file name
+or a place it cannot write gives RECORD_STATUS=ERROR, and the call goes on."""
 import os
 import re
 import tempfile
@@ -15,7 +16,7 @@ import time
 from media_file_common import read_sound, sound_info
 from sip_test_common import (SECRETS, RtpCollector, RtpSender, g711_tone, uac_media_scenario,
                              udp_socket, wait_file)
-from test_baresip_transcoding import rms, tone_fraction
+from test_baresip_transcoding import call_until_zvon_hangs_up, rms, tone_fraction
 from zvon_harness import Zvon, check, run_sipp, run_tests
 
 RECORDS = {
@@ -24,6 +25,9 @@ RECORDS = {
     "7203": "Record(rec/quiet.opus,2,0,q)",
     "7204": "Record(rec/max.alaw.wav,0,2)",
     "7205": "Record(rec/bad.mp3,0,2,q)",
+    "7206": "Record(/proc/zvon-nowhere/rec.wav,0,10,q)",
+    "7207": "Record(rec/opus-call.wav,0,2,q)",
+    "7208": "Record(rec/g722-call.flac,0,2,q)",
 }
 DIALPLAN = "[internal]\n" + "".join("""exten => %s,1,Answer()
  same => n,%s
@@ -65,15 +69,24 @@ def recording(z, name):
     return path
 
 
-def check_recorded_tone(path, freq, seconds, tolerance, what):
+def check_recorded_tone(path, freq, seconds, tolerance, what, trailing_max=None):
+    """The recording at `path` holds `freq` for `seconds` (± `tolerance`) from its first loud
+    20 ms on (the caller's RTP starts a moment after the recording, more so on a busy machine);
+    with `trailing_max`, at most that much quiet follows the last loud frame."""
     rate, samples = read_sound(path)
-    length = len(samples) / rate
-    check(abs(length - seconds) <= tolerance, "%s: %.2f s recorded, expected %.2f s (±%.2f)"
-          % (what, length, seconds, tolerance))
-    loud = [samples[i:i + rate // 50] for i in range(0, len(samples) - rate // 50, rate // 50)]
-    loud = [s for w in loud if rms(w) > 2000 for s in w]
-    check(len(loud) >= (seconds - tolerance) * rate * 0.8, "%s: only %.2f s of it is loud"
-          % (what, len(loud) / rate))
+    n = rate // 50
+    loud_frames = [i for i in range(0, len(samples) - n + 1, n) if rms(samples[i:i + n]) > 2000]
+    check(loud_frames, "%s: nothing loud in %s" % (what, path))
+    length = (len(samples) - loud_frames[0]) / rate
+    check(abs(length - seconds) <= tolerance, "%s: %.2f s recorded from the first sound, expected "
+          "%.2f s (±%.2f)" % (what, length, seconds, tolerance))
+    check(len(loud_frames) * n >= (seconds - tolerance) * rate * 0.8, "%s: only %.2f s of it is loud"
+          % (what, len(loud_frames) * n / rate))
+    if trailing_max is not None:
+        trailing = (len(samples) - loud_frames[-1] - n) / rate
+        check(trailing <= trailing_max, "%s: %.2f s of quiet after the last sound, at most %.2f"
+              % (what, trailing, trailing_max))
+    loud = [v for i in loud_frames for v in samples[i:i + n]]
     middle = loud[len(loud) // 4: len(loud) // 4 + rate // 2]
     share = tone_fraction(middle, freq, rate)
     check(share > 0.9, "%s: %d Hz is only %.2f of the power" % (what, freq, share))
@@ -116,7 +129,7 @@ def test_record_stops_on_silence(z):
     call(z, "7203", "PCMU", caller)
     log_says(z, "exten 7203 RECORD_STATUS=SILENCE")
     path = recording(z, "quiet.opus")
-    check_recorded_tone(path, 800, 1.2, 0.3, "Record ended by silence (Ogg/Opus)")
+    check_recorded_tone(path, 800, 1.2, 0.2, "Record ended by silence (Ogg/Opus)", trailing_max=0.15)
 
 
 def test_record_stops_at_max_duration_in_alaw(z):
@@ -138,6 +151,27 @@ def test_bad_file_name_is_an_error(z):
           "the log should say why:\n" + z.log_text()[-2000:])
 
 
+def test_unwritable_file_is_an_error(z):
+    started = time.monotonic()
+    call(z, "7206", "PCMU", lambda rtp: rtp.audio(g711_tone("PCMU", 1000, 1.0)))
+    log_says(z, "exten 7206 RECORD_STATUS=ERROR")
+    check(time.monotonic() - started < 8, "Record should stop at once, not at its 10 s limit")
+    check("/proc/zvon-nowhere/rec.wav" in z.log_text().split("exten 7205")[-1],
+          "the log should name the file:\n" + z.log_text()[-2000:])
+
+
+def test_wideband_calls_record_at_their_rate(z):
+    """baresip phones speaking only Opus or only G.722 send their tone; the recording keeps the
+    codec's band: 48 kHz from Opus, 16 kHz from G.722."""
+    for codec, exten, name, rate, freq in (("opus", "7207", "opus-call.wav", 48000, 900),
+                                            ("g722", "7208", "g722-call.flac", 16000, 1100)):
+        call_until_zvon_hangs_up(z, codec, exten, freq)
+        log_says(z, "exten %s RECORD_STATUS=TIMEOUT" % exten)
+        path = recording(z, name)
+        check(sound_info(path).get("Sample Rate") == str(rate), "%s: %s" % (name, sound_info(path)))
+        check_recorded_tone(path, freq, 2.0, 0.15, "Record of a %s call" % codec)
+
+
 if __name__ == "__main__":
     with Zvon(dialplan={"extensions.conf": DIALPLAN}) as zvon:
         run_tests([
@@ -146,4 +180,6 @@ if __name__ == "__main__":
             test_record_stops_on_silence,
             test_record_stops_at_max_duration_in_alaw,
             test_bad_file_name_is_an_error,
+            test_unwritable_file_is_an_error,
+            test_wideband_calls_record_at_their_rate,
         ], zvon)

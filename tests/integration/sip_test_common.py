@@ -113,8 +113,8 @@ def fill_template(name, **values):
 # ----------------------------------------------------------------------------------------
 # Calls offering one codec, and the audio they receive
 
-# How a uac_media.xml.in call ends: zvon's dialplan hangs up, or the caller after a while.
-_WAIT_FOR_BYE = """  <recv request="BYE" timeout="60000"/>
+# sipp steps ending a call zvon hangs up: wait for its BYE and answer 200.
+WAIT_FOR_BYE = """  <recv request="BYE" timeout="60000"/>
   <send>
     <![CDATA[
       SIP/2.0 200 OK
@@ -127,6 +127,7 @@ _WAIT_FOR_BYE = """  <recv request="BYE" timeout="60000"/>
 
     ]]>
   </send>"""
+# sipp steps ending a call from the caller's side after a pause (ms).
 _SEND_BYE = """  <pause milliseconds="%d"/>
   <send retrans="500">
     <![CDATA[
@@ -151,7 +152,7 @@ def uac_media_scenario(codec, hangup_after_ms=None):
     """A sipp UAC scenario (a temporary file) offering only `codec` ("PCMU" or "PCMA"): it
     waits for zvon's BYE, or sends its own after `hangup_after_ms`."""
     if hangup_after_ms is None:
-        end, steps = "waits for zvon's BYE", _WAIT_FOR_BYE
+        end, steps = "waits for zvon's BYE", WAIT_FOR_BYE
     else:
         end, steps = "hangs up after %d ms" % hangup_after_ms, _SEND_BYE % hangup_after_ms
     return fill_template("uac_media.xml.in", CODEC=codec, PT=G711_PT[codec], END=end, STEPS=steps)

@@ -6,7 +6,9 @@ two directions also in files of their own: the mixed recording holds both tones,
 file only its own, and the call's CDR row in PostgreSQL names the mixed file. A second call
 records the prompts the dialplan plays until StopMixMonitor(), and nothing after it; the
 stereo option puts each direction in its own channel."""
+import atexit
 import os
+import shutil
 import tempfile
 import threading
 import time
@@ -23,6 +25,7 @@ POSTGRES = None  # the private PostgreSQL of the run, started in __main__
 
 CALLER_HZ, CALLEE_HZ, PROMPT_HZ, LATE_HZ = 700, 1300, 500, 1500
 PROMPTS = tempfile.mkdtemp(prefix="zvon-mixmonitor-")
+atexit.register(shutil.rmtree, PROMPTS, True)
 for hz in (PROMPT_HZ, LATE_HZ):
     sox("-R", "-n", "-r", "8000", "-c", "1", "-b", "16", os.path.join(PROMPTS, "p%d.wav" % hz),
         "synth", "0.8", "sine", str(hz), "vol", "0.5")

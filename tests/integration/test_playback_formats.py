@@ -6,19 +6,21 @@ one Playback. A sipp caller offering only PCMU, then only PCMA, receives the RTP
 and baresip phones offering only G.722 and only Opus record what they decode; a Goertzel
 filter checks that every tone arrives, in order. A corrupt file and a foreign one give
 PLAYBACKSTATUS=FAILED and a log line naming the file, and the call goes on."""
+import atexit
 import os
 import re
+import shutil
 import tempfile
 
 from media_file_common import check_tone_sequence, write_tones
 from sip_test_common import (SECRETS, RtpCollector, g711_samples, uac_media_scenario, udp_socket,
                              wait_file)
-from test_baresip_call import Phones, channel_count, channels, wait_registered
-from test_baresip_transcoding import recording, start_phone
+from test_baresip_transcoding import call_until_zvon_hangs_up
 from zvon_harness import Zvon, check, run_sipp, run_tests
 
 SECONDS = 0.6  # per tone
 TONES_DIR = tempfile.mkdtemp(prefix="zvon-tones-")
+atexit.register(shutil.rmtree, TONES_DIR, True)
 TONES = write_tones(TONES_DIR, SECONDS)
 with open(os.path.join(TONES_DIR, "corrupt.wav"), "wb") as f:
     f.write(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + b"\xff" * 40)
@@ -77,15 +79,8 @@ def test_every_format_on_pcma(z):
 
 
 def play_to_baresip(z, codec):
-    with Phones(z) as phones:
-        caller = start_phone(phones, "101", codec, 300)
-        wait_registered(z, "101")
-        caller.command("dial", "sip:7100@127.0.0.1:%d" % z.sip_port)
-        caller.wait_event("CALL_ESTABLISHED")
-        caller.wait_event("CALL_CLOSED", timeout=30)
-        check(z.wait_for(lambda: channel_count(z) == 0, timeout=8), channels(z))
-        rate, samples = recording(caller)
-        check_tone_sequence(samples, rate, TONES, SECONDS * 0.6, "the %s caller" % codec)
+    rate, samples = call_until_zvon_hangs_up(z, codec, "7100", 300, timeout=30)
+    check_tone_sequence(samples, rate, TONES, SECONDS * 0.6, "the %s caller" % codec)
     check_log(z)
 
 

@@ -125,7 +125,8 @@ class SoundLoad {
       // The cache keeps the file's own rate; each playback takes the rate its codec wants.
       if (sound) {
         const int rate = playback_rate_for(job->codec_rates, (*sound)->rate);
-        if (rate != (*sound)->rate) sound = std::shared_ptr<const Sound>(std::make_shared<Sound>(resampled(**sound, rate)));
+        if (rate != (*sound)->rate)
+          sound = std::shared_ptr<const Sound>(std::make_shared<Sound>(resampled(**sound, rate)));
       }
       job->result = std::move(sound);
       return;

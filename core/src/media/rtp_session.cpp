@@ -526,7 +526,8 @@ void RtpSessionImpl::send_audio(std::span<const int16_t> pcm, int rate) {
   if (!audio_encoder_ || audio_rate_ != rate) {
     // The encoder takes the prompt's rate where the codec has it (prompts are played at a
     // rate the codec takes), else the stream is resampled to the codec's own.
-    audio_encoder_ = FrameEncoder::make(*codec_, rate, encode_rate_for(*codec_, rate), remote_fmtp_, ptime_ms_);
+    audio_encoder_ =
+        FrameEncoder::make(*codec_, rate, encode_rate_for(*codec_, rate), remote_fmtp_, ptime_ms_);
     audio_rate_ = rate;
     if (!audio_encoder_) {
       if (!warned_transcode_) {

@@ -87,10 +87,12 @@ Result<void> parse_options(const std::string& text, MixMonitorSettings& s) {
       continue;
     }
     if (c != 'r' && c != 't')
-      return make_error(std::string("unknown MixMonitor option '") + c + "' (known: r(file) t(file) D)");
+      return make_error(std::string("unknown MixMonitor option '") + c +
+                        "' (known: r(file) t(file) D)");
     const size_t close = text.find(')', i);
     if (i + 1 >= text.size() || text[i + 1] != '(' || close == std::string::npos)
-      return make_error(std::string("MixMonitor option ") + c + " needs a file: " + c + "(name.wav)");
+      return make_error(std::string("MixMonitor option ") + c + " needs a file: " + c +
+                        "(name.wav)");
     (c == 'r' ? s.received_file : s.sent_file) = text.substr(i + 2, close - i - 2);
     i = close;
   }
@@ -106,7 +108,8 @@ Result<MixMonitorSettings> parse_mix_monitor_args(const AppArgs& args) {
   s.file = args[0];
   if (args.size() > 1)
     if (auto r = parse_options(args[1], s); !r) return r.error();
-  if (args.size() > 2) return make_error("MixMonitor takes a file and options; commands are not supported");
+  if (args.size() > 2)
+    return make_error("MixMonitor takes a file and options; commands are not supported");
   return s;
 }
 
@@ -121,7 +124,8 @@ Task<AppResult> MixMonitorApp::exec(Channel& channel, const AppArgs& args) {
   }
   auto main = target_for(channel, settings->file);
   std::optional<Target> received, sent;
-  for (auto [name, slot] : {std::pair{&settings->received_file, &received}, std::pair{&settings->sent_file, &sent}}) {
+  for (auto [name, slot] : {std::pair{&settings->received_file, &received},
+                            std::pair{&settings->sent_file, &sent}}) {
     if (name->empty()) continue;
     auto t = target_for(channel, *name);
     if (!t) main = t.error();
@@ -131,8 +135,8 @@ Task<AppResult> MixMonitorApp::exec(Channel& channel, const AppArgs& args) {
     fail(main.message());
     co_return AppResult::Continue;
   }
-  if (!channel.media()) {
-    fail("the channel has no media to record");
+  if (!channel.media() || channel.hung_up()) {
+    fail(channel.hung_up() ? "the call has hung up" : "the channel has no media to record");
     co_return AppResult::Continue;
   }
   // One rate for every file: a format's own (μ-law, A-law: 8 kHz) when one has it, else the
@@ -146,8 +150,9 @@ Task<AppResult> MixMonitorApp::exec(Channel& channel, const AppArgs& args) {
   }
   const std::string file = main->path.string();
   channel.attach(std::string(kAttachment),
-                 std::make_unique<MixMonitor>(channel, channel.application_use(), rate, std::move(*main),
-                                              settings->stereo, std::move(received), std::move(sent)));
+                 std::make_unique<MixMonitor>(channel, channel.application_use(), rate,
+                                              std::move(*main), settings->stereo,
+                                              std::move(received), std::move(sent)));
   channel.set_var("MIXMONITOR_FILENAME", file);
   Event e;
   e.type = "MixMonitorStart";

@@ -1,6 +1,7 @@
 #include "leg_decoder.h"
 
 #include <algorithm>
+#include <array>
 
 namespace zvon::record {
 namespace {
@@ -58,40 +59,57 @@ void LegDecoder::push(const MediaEndpoint& endpoint, const RtpPacket& packet) {
 
 void LegDecoder::emit(std::span<const int16_t> pcm) {
   if (decode_rate_ == rate_) {
-    for (int16_t s : pcm) enqueue(s);
+    enqueue(pcm);
     return;
   }
   // Linear interpolation: only after a re-INVITE to a codec without the recording's rate.
   const double step = double(decode_rate_) / rate_;
+  std::array<int16_t, 960> out;
+  size_t n = 0;
   for (int16_t s : pcm) {
     while (resample_pos_ < 1.0) {
-      enqueue(int16_t(resample_last_ + (s - resample_last_) * resample_pos_));
+      out[n++] = int16_t(resample_last_ + (s - resample_last_) * resample_pos_);
+      if (n == out.size()) {
+        enqueue(out);
+        n = 0;
+      }
       resample_pos_ += step;
     }
     resample_pos_ -= 1.0;
     resample_last_ = s;
   }
+  enqueue(std::span<const int16_t>(out.data(), n));
 }
 
-void LegDecoder::enqueue(int16_t sample) {
-  if (queued_ == queue_.size()) drop(1);  // full: the oldest frame goes
-  queue_[(head_ + queued_) % queue_.size()] = sample;
-  ++queued_;
+void LegDecoder::enqueue(std::span<const int16_t> pcm) {
+  const size_t cap = queue_.size();
+  if (pcm.size() > cap) pcm = pcm.last(cap);
+  if (pcm.size() > cap - queued_)  // full: the oldest frames go
+    drop((pcm.size() - (cap - queued_) + frame_samples() - 1) / frame_samples());
+  size_t tail = head_ + queued_;
+  if (tail >= cap) tail -= cap;
+  const size_t first = std::min(pcm.size(), cap - tail);
+  std::copy_n(pcm.begin(), first, queue_.begin() + long(tail));
+  std::copy(pcm.begin() + long(first), pcm.end(), queue_.begin());
+  queued_ += pcm.size();
 }
 
 bool LegDecoder::pop(std::span<int16_t> frame) {
   const size_t n = frame_samples();
   if (queued_ < n || frame.size() < n) return false;
-  for (size_t i = 0; i < n; ++i) frame[i] = queue_[(head_ + i) % queue_.size()];
-  head_ = (head_ + n) % queue_.size();
-  queued_ -= n;
+  const size_t first = std::min(n, queue_.size() - head_);
+  std::copy_n(queue_.begin() + long(head_), first, frame.begin());
+  std::copy_n(queue_.begin(), n - first, frame.begin() + long(first));
+  advance(n);
   return true;
 }
 
-void LegDecoder::drop(size_t frames) {
-  const size_t n = std::min(queued_, frames * frame_samples());
-  head_ = (head_ + n) % queue_.size();
-  queued_ -= n;
+void LegDecoder::drop(size_t frames) { advance(std::min(queued_, frames * frame_samples())); }
+
+void LegDecoder::advance(size_t samples) {
+  head_ += samples;
+  if (head_ >= queue_.size()) head_ -= queue_.size();
+  queued_ -= samples;
 }
 
 }  // namespace zvon::record

@@ -6,7 +6,8 @@
 // new decoder, its module pinned while it decodes). A jump in sequence numbers of up to
 // kMaxConcealed packets is filled by the codec's concealment (Opus FEC/PLC, G.711 PLC) or
 // silence; packets older than the stream has reached are dropped. Telephone-event and any
-// other payload type are ignored. Decoded audio waits in a queue of whole frames for pop().
+// other payload type are ignored. Decoded audio waits in a ring (copied in and out in blocks)
+// for pop(); when it is full, the oldest frames go.
 // Allocates when made and when the codec changes, not per packet. The leg's loop.
 #pragma once
 #include <cstddef>
@@ -43,7 +44,8 @@ class LegDecoder {
  private:
   bool use_codec(const MediaEndpoint& endpoint);
   void emit(std::span<const int16_t> pcm);  // at decode_rate_: into the queue at rate_
-  void enqueue(int16_t sample);
+  void enqueue(std::span<const int16_t> pcm);  // at rate_
+  void advance(size_t samples);               // the oldest samples leave the queue
 
   int rate_;
   Pinned<Codec> codec_;

@@ -24,7 +24,7 @@
 #include <numbers>
 #include <vector>
 
-#include "core_impl.h"
+#include "../microbench_support.h"
 #include "leg_decoder.h"
 #include "zvon/g711.h"
 
@@ -36,24 +36,6 @@ double cpu_ns() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
-}
-
-std::vector<int16_t> voice_like(int rate, size_t n, double f1) {
-  std::vector<int16_t> s(n);
-  for (size_t i = 0; i < n; ++i) {
-    double t = double(i) / rate;
-    double envelope = 0.6 + 0.4 * std::sin(2 * std::numbers::pi * 3 * t);
-    double v = 0.3 * std::sin(2 * std::numbers::pi * f1 * t) + 0.15 * std::sin(2 * std::numbers::pi * 1230 * t);
-    s[i] = int16_t(std::lround(32767 * envelope * v));
-  }
-  return s;
-}
-
-std::vector<uint8_t> rtp(int pt, uint16_t seq, uint32_t ts, std::span<const uint8_t> payload) {
-  std::vector<uint8_t> p{0x80, uint8_t(pt), uint8_t(seq >> 8), uint8_t(seq), uint8_t(ts >> 24), uint8_t(ts >> 16),
-                         uint8_t(ts >> 8), uint8_t(ts), 0, 0, 0, 7};
-  p.insert(p.end(), payload.begin(), payload.end());
-  return p;
 }
 
 // The endpoint LegDecoder asks for the codec and payload type.
@@ -114,32 +96,17 @@ struct ZvonRecording {
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 200;
   const size_t packets = size_t(seconds * 50);
-  auto dir = std::filesystem::temp_directory_path() / ("zvon-record-bench-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir / "etc");
-  std::filesystem::create_directories(dir / "dialplan");
-  std::ofstream(dir / "etc" / "modules.conf") << "[modules]\nautoload = no\n";
-  std::ofstream(dir / "dialplan" / "extensions.conf") << "[default]\n";
-  CoreSettings s;
-  s.paths.config_dir = dir / "etc";
-  s.paths.dialplan_dir = dir / "dialplan";
-  s.paths.modules_dir = ZVON_BENCH_MODULES_DIR;
-  s.paths.sounds_dir = dir / "sounds";
-  s.paths.run_dir = dir / "run";
-  s.paths.data_dir = dir / "var";
-  s.workers = 1;
-  s.log_level = LogLevel::Warning;
   double ref_ns = 1e18, pcmu_ns = 1e18, opus_ns = 1e18, opus_ref_ns = 1e18;
   {
-    CoreImpl core(s);
-    if (auto r = core.start(false); !r) return std::fprintf(stderr, "core: %s\n", r.message().c_str()), 1;
-    for (auto name : {"codec_g711", "codec_opus"})
-      if (auto r = core.modules().load(std::string(ZVON_BENCH_MODULES_DIR) + "/" + name + ".so"); !r)
-        return std::fprintf(stderr, "%s\n", r.message().c_str()), 1;
+    bench::BenchCore bench_core({"codec_g711", "codec_opus"});
+    if (!bench_core.error().empty()) return std::fprintf(stderr, "%s\n", bench_core.error().c_str()), 1;
+    CoreImpl& core = bench_core.core();
+    const auto& dir = bench_core.dir();
     auto ulaw = core.find_codec("PCMU");
     auto opus = core.find_codec("opus");
 
     // Ten seconds of each direction, as the phones would send it, played round and round.
-    const auto said8 = voice_like(8000, 80000, 440), heard8 = voice_like(8000, 80000, 620);
+    const auto said8 = bench::voice_like(8000, 80000, 440), heard8 = bench::voice_like(8000, 80000, 620);
     std::vector<std::vector<uint8_t>> ulaw_said, ulaw_heard, opus_said, opus_heard;
     auto encode_all = [](const Codec& codec, int rate, const std::vector<int16_t>& pcm, int pt,
                          std::vector<std::vector<uint8_t>>& out) {
@@ -150,13 +117,13 @@ int main(int argc, char** argv) {
       std::vector<uint8_t> payload(1500);
       for (size_t i = 0; i + frame <= pcm.size(); i += frame) {
         size_t n = enc->encode(std::span(pcm).subspan(i, frame), payload);
-        out.push_back(rtp(pt, uint16_t(out.size()), uint32_t(out.size() * 960), std::span(payload).first(n)));
+        out.push_back(bench::rtp(pt, uint16_t(out.size()), uint32_t(out.size() * 960), std::span(payload).first(n)));
       }
     };
     encode_all(*ulaw, 8000, said8, 0, ulaw_said);
     encode_all(*ulaw, 8000, heard8, 0, ulaw_heard);
-    encode_all(*opus, 48000, voice_like(48000, 480000, 440), 96, opus_said);
-    encode_all(*opus, 48000, voice_like(48000, 480000, 620), 96, opus_heard);
+    encode_all(*opus, 48000, bench::voice_like(48000, 480000, 440), 96, opus_said);
+    encode_all(*opus, 48000, bench::voice_like(48000, 480000, 620), 96, opus_heard);
 
     SNDFILE* ref_file = open_wav(dir / "ref.wav", 8000);
     std::vector<int16_t> ref_batch;
@@ -224,7 +191,6 @@ int main(int argc, char** argv) {
     opus_decoder_destroy(dec_heard);
     sf_close(ref_file);
   }
-  std::filesystem::remove_all(dir);
   std::printf("call seconds recorded per kind  %.0f (20 ms packets, both directions)\n", seconds);
   std::printf("reference: G.711 table + sum + libsndfile  %8.0f ns per 20 ms of call\n", ref_ns);
   std::printf("zvon PCMU call -> 8 kHz WAV                %8.0f ns per 20 ms (%.2fx the reference)\n",

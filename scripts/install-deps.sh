@@ -13,6 +13,8 @@ packages=(
   catch2
   # prompts are produced at build time
   espeak-ng sox
+  # Ogg/Opus test files are written and checked with tools independent of libsndfile
+  opus-tools
   # real peers the integration tests drive
   sip-tester baresip
   # the private database of the default run

@@ -17,10 +17,9 @@
 #include <fstream>
 #include <vector>
 
-#include "core_impl.h"
+#include "../microbench_support.h"
 #include "media/translator.h"
 #include "zvon/g711.h"
-#include "../common/speech_like_signal.h"
 
 using namespace zvon;
 
@@ -40,13 +39,6 @@ namespace {
 
 constexpr int kRate = 8000;
 constexpr size_t kFrame = 160;
-
-std::vector<uint8_t> rtp(int pt, uint16_t seq, uint32_t ts, std::span<const uint8_t> payload) {
-  std::vector<uint8_t> p{0x80, uint8_t(pt), uint8_t(seq >> 8), uint8_t(seq), uint8_t(ts >> 24), uint8_t(ts >> 16),
-                         uint8_t(ts >> 8), uint8_t(ts), 0, 0, 0, 7};
-  p.insert(p.end(), payload.begin(), payload.end());
-  return p;
-}
 
 struct Keep final : PayloadSink {  // keeps the last payload, so nothing is optimised away
   std::vector<uint8_t> last = std::vector<uint8_t>(1500);
@@ -90,34 +82,15 @@ int main(int argc, char** argv) {
   };
 
   // zvon: a core with the codec modules, as the daemon has them.
-  auto dir = std::filesystem::temp_directory_path() / ("zvon-bench-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir / "etc");
-  std::filesystem::create_directories(dir / "dialplan");
-  std::ofstream(dir / "etc" / "modules.conf") << "[modules]\nautoload = no\n";
-  std::ofstream(dir / "dialplan" / "extensions.conf") << "[default]\n";
   double zvon_ns = 0, raw_ns = 0;
   uint64_t zvon_packets = 0;
   {
-    CoreSettings s;
-    s.paths.config_dir = dir / "etc";
-    s.paths.dialplan_dir = dir / "dialplan";
-    s.paths.modules_dir = ZVON_BENCH_MODULES_DIR;
-    s.paths.sounds_dir = dir / "sounds";
-    s.paths.run_dir = dir / "run";
-    s.paths.data_dir = dir / "var";
-    s.workers = 1;
-    s.log_level = LogLevel::Warning;
-    CoreImpl core(s);
-    if (auto r = core.start(false); !r) {
-      std::fprintf(stderr, "core: %s\n", r.message().c_str());
+    bench::BenchCore bench_core({"codec_g711", "codec_opus"});
+    if (!bench_core.error().empty()) {
+      std::fprintf(stderr, "%s\n", bench_core.error().c_str());
       return 1;
     }
-    for (auto name : {"codec_g711", "codec_opus"}) {
-      if (auto r = core.modules().load(std::string(ZVON_BENCH_MODULES_DIR) + "/" + name + ".so"); !r) {
-        std::fprintf(stderr, "%s\n", r.message().c_str());
-        return 1;
-      }
-    }
+    CoreImpl& core = bench_core.core();
     auto ulaw = core.find_codec("PCMU");
     auto opus = core.find_codec("opus");
     auto to_opus = Translator::make(*ulaw, *opus, "", 20, nullptr);
@@ -127,7 +100,7 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < 500; ++i) {
       std::vector<uint8_t> coded(kFrame);
       g711::encode_ulaw(frame(i), coded);
-      ulaw_packets.push_back(rtp(0, uint16_t(i), uint32_t(i * kFrame), coded));
+      ulaw_packets.push_back(bench::rtp(0, uint16_t(i), uint32_t(i * kFrame), coded));
     }
     {
       auto warm = Translator::make(*ulaw, *opus, "", 20, nullptr);
@@ -135,7 +108,7 @@ int main(int argc, char** argv) {
         std::vector<std::vector<uint8_t>>* out;
         uint16_t seq = 0;
         void on_payload(std::span<const uint8_t> p, uint32_t ts) override {
-          out->push_back(rtp(96, seq++, ts, p));
+          out->push_back(bench::rtp(96, seq++, ts, p));
         }
       } collect;
       collect.out = &opus_packets;
@@ -170,7 +143,6 @@ int main(int argc, char** argv) {
     zvon_packets = a.count + b.count;
     if (to_ulaw->stats().concealed || to_ulaw->stats().late) std::fprintf(stderr, "unexpected loss\n");
   }
-  std::filesystem::remove_all(dir);
   opus_encoder_destroy(enc);
   opus_decoder_destroy(dec);
 

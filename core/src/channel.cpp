@@ -81,6 +81,7 @@ Channel::Channel(Key, Core& core, Loop& loop, std::string technology, std::strin
       created_ms_(loop.now_ms()) {}
 
 Channel::~Channel() {
+  destroy_attachments();  // before the media they may listen to
   // The driver goes first: it may still report to the channel while it winds down.
   driver_.reset();
   if (auto* reg = registry_of(core_)) reg->remove(*this);
@@ -105,6 +106,43 @@ void Channel::set_state(ChannelState s) {
   if (state_ == s) return;
   state_ = s;
   publish("ChannelState");
+  if (s == ChannelState::Hungup) destroy_attachments();
+}
+
+bool Channel::attach(std::string key, std::unique_ptr<ChannelAttachment> attachment) {
+  if (hung_up()) return false;
+  for (auto& [k, a] : attachments_) {
+    if (k == key) {
+      auto old = std::exchange(a, std::move(attachment));
+      return true;  // the old one is destroyed here, after the swap
+    }
+  }
+  attachments_.emplace_back(std::move(key), std::move(attachment));
+  return true;
+}
+
+ChannelAttachment* Channel::attachment(std::string_view key) const {
+  for (auto& [k, a] : attachments_)
+    if (k == key) return a.get();
+  return nullptr;
+}
+
+bool Channel::detach(std::string_view key) {
+  for (auto it = attachments_.begin(); it != attachments_.end(); ++it) {
+    if (it->first == key) {
+      auto gone = std::move(it->second);
+      attachments_.erase(it);
+      return true;  // destroyed on return, when the list no longer holds it
+    }
+  }
+  return false;
+}
+
+void Channel::destroy_attachments() {
+  // Taken out first: an attachment's destructor may look at the channel.
+  auto gone = std::move(attachments_);
+  attachments_.clear();
+  while (!gone.empty()) gone.pop_back();
 }
 
 void Channel::publish(std::string_view type) {

@@ -93,6 +93,8 @@ std::vector<FinishedCall> CdrBuilder::feed(const Event& e) {
     call_of(uid).answered_peer = field(e, "peer_uniqueid");
   } else if (e.type == "DialEnd") {
     call_of(uid).dial_status = field(e, "dialstatus");
+  } else if (e.type == "MixMonitorStart") {
+    call_of(uid).recording = field(e, "file");  // any leg's recording is the call's
   }
 
   EventRecord rec;
@@ -151,6 +153,7 @@ FinishedCall CdrBuilder::finish(Call& call) {
   r.hangup_cause = a.cause;
   r.hangup_cause_text = a.cause_text;
   r.dial_status = call.dial_status;
+  r.recording = call.recording;
 
   const std::string& ds = call.dial_status;
   // Dial's verdict first; without a Dial, the caller's own hangup says it.

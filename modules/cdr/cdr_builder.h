@@ -64,6 +64,7 @@ class CdrBuilder {
     std::vector<std::string> legs;  // unique ids, the caller first
     std::vector<EventRecord> events;
     std::string dial_status;
+    std::string recording;  // the file of the call's MixMonitor (MixMonitorStart)
     std::string answered_peer, last_peer;
   };
 

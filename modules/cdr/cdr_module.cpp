@@ -20,7 +20,8 @@ namespace {
 constexpr std::string_view kLog = "cdr";
 
 bool wanted(const Event& e) {
-  return e.type.rfind("Channel", 0) == 0 || e.type.rfind("Dial", 0) == 0 || e.type == "DTMF";
+  return e.type.rfind("Channel", 0) == 0 || e.type.rfind("Dial", 0) == 0 || e.type == "DTMF" ||
+         e.type == "MixMonitorStart";  // the call's recording
 }
 
 std::string local_time(uint64_t us) {

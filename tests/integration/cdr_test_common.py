@@ -5,7 +5,7 @@ import re
 import tempfile
 import time
 
-from sip_test_common import SECRETS
+from sip_test_common import SECRETS, WAIT_FOR_BYE
 from zvon_harness import (SIPP_DIR, SipClient, check, free_port, read_text, run_sipp)
 
 DIALPLAN = """
@@ -53,21 +53,7 @@ def uac_hung_up(z):
     """uac_answered's call, but zvon hangs up: the caller waits for its BYE and answers 200."""
     text = read_text(uac_answered(z))
     start = text.index('<pause milliseconds=')
-    text = text[:start] + """<recv request="BYE"/>
-  <send>
-    <![CDATA[
-      SIP/2.0 200 OK
-      [last_Via:]
-      [last_From:]
-      [last_To:]
-      [last_Call-ID:]
-      [last_CSeq:]
-      Content-Length: 0
-
-    ]]>
-  </send>
-</scenario>
-"""
+    text = text[:start] + WAIT_FOR_BYE + "\n</scenario>\n"
     return scenario(z, "uac_hung_up.xml", text)
 
 

@@ -10,7 +10,7 @@ import threading
 import time
 
 from test_console import ConsoleSocket, socket_path
-from sip_test_common import fill_template, parse_rtp, rtp_packet, wait_file  # noqa: F401
+from sip_test_common import fill_template, lin2ulaw, parse_rtp, rtp_packet, wait_file  # noqa: F401
 from sip_test_common import udp_socket as _udp_socket
 from zvon_harness import SIPP_DIR
 
@@ -76,18 +76,6 @@ class EventWatcher:
 
 
 # ---------------------------------------------------------------------------------------- audio
-
-def lin2ulaw(sample):
-    """G.711 mu-law of one 16-bit sample."""
-    sign = 0x80 if sample < 0 else 0
-    s = min(abs(int(sample)), 32635) + 0x84
-    exp, mask = 7, 0x4000
-    while exp > 0 and not (s & mask):
-        exp -= 1
-        mask >>= 1
-    mantissa = (s >> (exp + 3)) & 0x0F
-    return (~(sign | (exp << 4) | mantissa)) & 0xFF
-
 
 DTMF_FREQS = {}
 for r, lo in enumerate((697, 770, 852, 941)):

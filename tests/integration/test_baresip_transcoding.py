@@ -83,9 +83,9 @@ def recording(phone):
     return read_any_wav(files[0])
 
 
-def check_hears(phone, freq, other, what, seconds=1.5):
-    """What `phone` decoded carries `freq` for `seconds`, loud, and not `other`."""
-    rate, samples = recording(phone)
+def check_hears(rate, samples, freq, other, what, seconds=1.5):
+    """What a phone decoded (`samples` at `rate`) carries `freq` for `seconds`, loud, and not
+    `other`."""
     heard = loud_part(samples, rate)
     check(len(heard) >= seconds * rate, "%s: only %.2f s of audio arrived (%d Hz recording)"
           % (what, len(heard) / rate, rate))
@@ -118,8 +118,8 @@ def call_and_check(z, caller_codec, caller_freq, callee_codec, callee_freq, path
         check(z.wait_for(lambda: channel_count(z) == 0, timeout=8),
               "channels left after the call: " + channels(z))
         what = "%s caller <-> %s callee" % (caller_codec, callee_codec)
-        check_hears(caller, callee_freq, caller_freq, "the %s caller, %s" % (caller_codec, what))
-        check_hears(callee, caller_freq, callee_freq, "the %s callee, %s" % (callee_codec, what))
+        check_hears(*recording(caller), callee_freq, caller_freq, "the %s caller, %s" % (caller_codec, what))
+        check_hears(*recording(callee), caller_freq, callee_freq, "the %s callee, %s" % (callee_codec, what))
         for phone in (caller, callee):
             port = phone.rtp_source_port()
             check(in_zvon_range(z, port), "baresip %s got RTP from port %d, outside zvon's %s"
@@ -159,16 +159,23 @@ def test_common_codec_is_relayed(z):
     call_and_check(z, "pcmu", 600, "opus", 1400, [], callee_also=("pcmu",), callee_source="pcmu")
 
 
+def call_until_zvon_hangs_up(z, codec, exten, freq, timeout=10):
+    """A `codec` phone (sending `freq`) calls `exten`, whose dialplan hangs up at its end;
+    returns (rate, samples) of what the phone decoded."""
+    with Phones(z) as phones:
+        caller = start_phone(phones, "101", codec, freq)
+        wait_registered(z, "101")
+        caller.command("dial", "sip:%s@127.0.0.1:%d" % (exten, z.sip_port))
+        caller.wait_event("CALL_ESTABLISHED")
+        caller.wait_event("CALL_CLOSED", timeout=timeout)
+        check(z.wait_for(lambda: channel_count(z) == 0, timeout=8), channels(z))
+        return recording(caller)
+
+
 def test_playback_on_opus_and_g722(z):
     for codec in ("opus", "g722"):
-        with Phones(z) as phones:
-            caller = start_phone(phones, "101", codec, 1500)
-            wait_registered(z, "101")
-            caller.command("dial", "sip:7000@127.0.0.1:%d" % z.sip_port)
-            caller.wait_event("CALL_ESTABLISHED")
-            caller.wait_event("CALL_CLOSED", timeout=10)
-            check(z.wait_for(lambda: channel_count(z) == 0, timeout=8), channels(z))
-            check_hears(caller, 1000, 1500, "the %s caller of Playback(tone-1khz)" % codec)
+        rate, samples = call_until_zvon_hangs_up(z, codec, "7000", 1500)
+        check_hears(rate, samples, 1000, 1500, "the %s caller of Playback(tone-1khz)" % codec)
 
 
 if __name__ == "__main__":

@@ -97,6 +97,24 @@ TEST_CASE("an answered Dial call gives one record linking both legs", "[cdr]") {
   CHECK(done[0].events.back().type == "ChannelDestroyed");
 }
 
+TEST_CASE("a call recorded by MixMonitor names its file in the record", "[cdr]") {
+  CdrBuilder b("acme");
+  Event started;
+  started.type = "MixMonitorStart";
+  started.time_us = kT0 + s;
+  started.add("channel", kA.name).add("uniqueid", kA.uid).add("file", "/var/zvon/recordings/call-1.wav");
+  auto done = feed_all(b, {
+      chan("ChannelCreated", kA, kT0, "Down"),
+      chan("ChannelState", kA, kT0 + s / 2, "Up"),
+      started,
+      hangup("ChannelHangup", kA, kT0 + 5 * s, 16, "NORMAL_CLEARING", "remote"),
+      hangup("ChannelDestroyed", kA, kT0 + 5 * s, 16, "NORMAL_CLEARING", "remote"),
+  });
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].cdr.recording == "/var/zvon/recordings/call-1.wav");
+  CHECK(to_json(done[0].cdr).find("\"recording\":\"/var/zvon/recordings/call-1.wav\"") != std::string::npos);
+}
+
 TEST_CASE("dispositions follow Dial's verdict, then the caller's hangup", "[cdr]") {
   struct Case {
     const char* dialstatus;

@@ -98,6 +98,15 @@ class ChannelWatcher {
   virtual void on_channel_changed(Channel& channel) = 0;
 };
 
+// Something a module keeps on a channel while the call lasts (MixMonitor's recorder), found
+// by a key. Attachments are destroyed, the last attached first, when the channel hangs up or
+// is destroyed, before its driver and media go; so one may hold a MediaTap on the channel's
+// media. It keeps its module loaded with a ModuleUse of its own.
+class ChannelAttachment {
+ public:
+  virtual ~ChannelAttachment() = default;
+};
+
 // The snapshot `core show channels` prints; safe to hand to another thread.
 struct ChannelInfo {
   std::string name;
@@ -213,6 +222,13 @@ class Channel : public std::enable_shared_from_this<Channel> {
   // State changes of this channel also call the watcher (nullptr to stop).
   void set_watcher(ChannelWatcher* w) { watcher_ = w; }
 
+  // Keeps `attachment` under `key`, destroying one already there. False (and `attachment`
+  // destroyed) when the channel has hung up: there is no call left to attach to.
+  bool attach(std::string key, std::unique_ptr<ChannelAttachment> attachment);
+  ChannelAttachment* attachment(std::string_view key) const;
+  // Destroys the attachment under `key`; false when there is none.
+  bool detach(std::string_view key);
+
   // The dialplan application running on this channel, with its module pinned.
   void set_application(std::string name, ModuleUse use);
   void clear_application();
@@ -231,6 +247,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void changed();
   void publish(std::string_view event_type);
   void resume_waiter(bool timed_out);
+  void destroy_attachments();
 
   Core& core_;
   Loop& loop_;
@@ -260,6 +277,7 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   std::string app_name_;
   ModuleUse app_use_;
+  std::vector<std::pair<std::string, std::unique_ptr<ChannelAttachment>>> attachments_;
 };
 
 }  // namespace zvon

@@ -59,6 +59,19 @@ class MediaReceiver {
   virtual void on_rtp(MediaEndpoint& from, const RtpPacket& packet) = 0;
 };
 
+// Sees every RTP packet an endpoint exchanges with its peer, whoever feeds or takes it (a
+// bridge, a prompt, music on hold): what call recording listens to. The endpoint's loop; the
+// packet is valid during the call only. Must not add or remove taps from inside a call.
+class MediaTap {
+ public:
+  virtual ~MediaTap() = default;
+  // A packet from the peer (audio, telephone-event or anything else it sent).
+  virtual void on_rtp_received(const MediaEndpoint& endpoint, const RtpPacket& packet) = 0;
+  // A packet just sent to the peer: relayed, transcoded or our own audio, in the endpoint's
+  // codec and payload types.
+  virtual void on_rtp_sent(const MediaEndpoint& endpoint, const RtpPacket& packet) = 0;
+};
+
 // One leg's RTP stream. The channel's loop.
 class MediaEndpoint {
  public:
@@ -77,9 +90,15 @@ class MediaEndpoint {
   // audio transcoded when the two codecs differ, along the cheapest translation path (G.711
   // μ-law <-> A-law by table; otherwise decode, resample where rates differ, encode).
   virtual void relay(const RtpPacket& packet, const MediaEndpoint& from) = 0;
-  // Encodes and sends 8 kHz 16-bit PCM (normally 160 samples, 20 ms) with the negotiated
-  // codec, resampled when the codec cannot take 8 kHz, in packets of the negotiated ptime.
-  virtual void send_audio(std::span<const int16_t> pcm) = 0;
+  // Encodes and sends 16-bit PCM at `rate` (normally 20 ms of it) with the negotiated codec,
+  // resampled when the codec cannot take that rate, in packets of the negotiated ptime.
+  virtual void send_audio(std::span<const int16_t> pcm, int rate) = 0;
+  // The same at 8 kHz (160 samples for 20 ms).
+  void send_audio(std::span<const int16_t> pcm) { send_audio(pcm, 8000); }
+  // Taps see every packet received and sent from now on until removed; the tap must be
+  // removed before it is destroyed. Adding one twice has no effect.
+  virtual void add_tap(MediaTap* tap) = 0;
+  virtual void remove_tap(MediaTap* tap) = 0;
 };
 
 }  // namespace zvon

@@ -1,7 +1,8 @@
 // Playing sound files to a channel. Files are found under the sounds directory by name
-// ("hello" → sounds/<language>/hello.wav, falling back to en; see channel_language()), read
-// with libsndfile off the loop and kept in a cache, then sent as 20 ms frames from the
-// channel's loop.
+// ("hello" → sounds/<language>/hello.wav, .flac, .opus or .ogg, in that order, falling back
+// to en; see channel_language()), read with libsndfile off the loop and kept in a cache, then
+// sent as 20 ms frames from the channel's loop at a rate the channel's codec takes (a 48 kHz
+// file plays at 48 kHz to Opus, 16 kHz to G.722, 8 kHz to G.711).
 #pragma once
 #include <string>
 #include <string_view>
@@ -33,7 +34,8 @@ std::string channel_language(Channel& channel);
 // True for a usable language code: 1-32 letters, digits, '_' and '-' ("en", "ru_RU").
 bool valid_language_code(std::string_view code);
 
-// Plays one file; fails with a reason when the file cannot be found or read.
+// Plays one file; fails with a reason naming the file when it cannot be found or read
+// (missing, corrupt, a format libsndfile does not read).
 // Hang-up throws ChannelHungUp out of it.
 Task<Result<PlaybackEnd>> play_file(Channel& channel, std::string name, PlaybackOptions options = {});
 

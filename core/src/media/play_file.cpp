@@ -22,20 +22,42 @@ namespace {
 
 constexpr std::string_view kDefaultLanguage = "en";
 
-// Where `name` may be, in order: sounds/<lang>/<name>.wav, then sounds/en/<name>.wav.
-// A name with an extension is taken as it is; an absolute path is used directly.
+// The extensions a name without one is tried with, in this order (docs/DIALPLAN.md): the
+// first file found is played, whatever libsndfile then finds inside it.
+constexpr std::string_view kSoundExtensions[] = {".wav", ".flac", ".opus", ".ogg"};
+
+bool has_sound_extension(const fs::path& file) {
+  for (auto ext : kSoundExtensions)
+    if (file.extension() == ext) return true;
+  return false;
+}
+
+// Where `name` may be, in order: in sounds/<lang>/, then sounds/en/, the name as it is when
+// it ends in a sound extension, else the name with each of kSoundExtensions (a name with
+// another extension, "msg.ulaw", is tried as it is first). An absolute path is looked up
+// in its own directory only.
 Result<std::vector<fs::path>> candidates(Channel& channel, const std::string& name) {
   if (name.empty()) return make_error("no sound file named");
-  fs::path file(name);
-  if (!file.has_extension()) file += ".wav";
-  if (file.is_absolute()) return std::vector<fs::path>{file};
-  for (const auto& part : file)
-    if (part == "..")
-      return make_error("sound name '" + name + "' may not leave the sounds directory");
-  const fs::path& dir = channel.core().paths().sounds_dir;
-  std::string lang = channel_language(channel);
-  std::vector<fs::path> out{dir / lang / file};
-  if (lang != kDefaultLanguage) out.push_back(dir / kDefaultLanguage / file);
+  const fs::path file(name);
+  std::vector<fs::path> dirs;
+  if (file.is_absolute()) {
+    dirs.push_back(fs::path());
+  } else {
+    for (const auto& part : file)
+      if (part == "..")
+        return make_error("sound name '" + name + "' may not leave the sounds directory");
+    const fs::path& dir = channel.core().paths().sounds_dir;
+    std::string lang = channel_language(channel);
+    dirs.push_back(dir / lang);
+    if (lang != kDefaultLanguage) dirs.push_back(dir / kDefaultLanguage);
+  }
+  std::vector<fs::path> out;
+  for (const auto& dir : dirs) {
+    const fs::path base = dir.empty() ? file : dir / file;
+    if (file.has_extension()) out.push_back(base);
+    if (has_sound_extension(file)) continue;
+    for (auto ext : kSoundExtensions) out.push_back(fs::path(base) += ext);
+  }
   return out;
 }
 
@@ -49,12 +71,14 @@ std::shared_ptr<SoundCache> cache_of(Core& core) {
 // when the coroutine is destroyed first (hang-up).
 class SoundLoad {
  public:
-  SoundLoad(Channel& channel, std::shared_ptr<SoundCache> cache, std::vector<fs::path> paths)
+  SoundLoad(Channel& channel, std::shared_ptr<SoundCache> cache, std::vector<fs::path> paths,
+            std::vector<int> codec_rates)
       : channel_(channel) {
     auto job = std::make_unique<Job>();
     job->owner = this;
     job->cache = std::move(cache);
     job->paths = std::move(paths);
+    job->codec_rates = std::move(codec_rates);
     job->req.data = job.get();
     int r = uv_queue_work(channel.loop().uv(), &job->req, &SoundLoad::work, &SoundLoad::after);
     if (r != 0) {
@@ -81,23 +105,30 @@ class SoundLoad {
     SoundLoad* owner = nullptr;
     std::shared_ptr<SoundCache> cache;
     std::vector<fs::path> paths;
+    std::vector<int> codec_rates;  // what the channel's codec takes: the sound is resampled to one
     std::optional<Result<std::shared_ptr<const Sound>>> result;
   };
+
+  static Result<std::shared_ptr<const Sound>> read_native(SoundCache* cache, const fs::path& path) {
+    if (cache) return cache->get(path);
+    auto read = read_sound_file(path, 0);
+    if (!read) return read.error();
+    return std::shared_ptr<const Sound>(std::make_shared<Sound>(std::move(*read)));
+  }
 
   static void work(uv_work_t* req) {  // a threadpool thread
     auto* job = static_cast<Job*>(req->data);
     for (const auto& path : job->paths) {
       std::error_code ec;
       if (!fs::is_regular_file(path, ec)) continue;
-      if (job->cache) {
-        job->result = job->cache->get(path);
-      } else {
-        auto read = read_sound_file(path);
-        if (read)
-          job->result = std::shared_ptr<const Sound>(std::make_shared<Sound>(std::move(*read)));
-        else
-          job->result = read.error();
+      auto sound = read_native(job->cache.get(), path);
+      // The cache keeps the file's own rate; each playback takes the rate its codec wants.
+      if (sound) {
+        const int rate = playback_rate_for(job->codec_rates, (*sound)->rate);
+        if (rate != (*sound)->rate)
+          sound = std::shared_ptr<const Sound>(std::make_shared<Sound>(resampled(**sound, rate)));
       }
+      job->result = std::move(sound);
       return;
     }
     std::string looked;
@@ -165,7 +196,10 @@ Task<Result<PlaybackEnd>> play_file(Channel& channel, std::string name, Playback
   const size_t digits_from = channel.pending_digits().size();
   std::shared_ptr<const Sound> sound;
   {
-    SoundLoad load(channel, cache_of(channel.core()), std::move(*paths));
+    const Codec* codec = channel.media()->codec();
+    std::vector<int> codec_rates{kPlaybackRate};
+    if (codec) codec_rates.assign(codec->pcm_rates().begin(), codec->pcm_rates().end());
+    SoundLoad load(channel, cache_of(channel.core()), std::move(*paths), std::move(codec_rates));
     while (!load.done()) co_await channel.wait();
     auto loaded = load.take();
     if (!loaded) co_return loaded.error();

@@ -370,8 +370,15 @@ void RtpSessionImpl::on_datagram(uint8_t* data, size_t len, const sockaddr* from
     receive_stats_.on_packet(packet.seq(), packet.timestamp(), uv_hrtime() / 1000, clock_rate());
     if (inband_) inband_->feed_g711(codec_->name(), packet.payload());
   }
+  for (MediaTap* tap : taps_) tap->on_rtp_received(*this, packet);
   if (receiver_) receiver_->on_rtp(*this, packet);
 }
+
+void RtpSessionImpl::add_tap(MediaTap* tap) {
+  if (std::find(taps_.begin(), taps_.end(), tap) == taps_.end()) taps_.push_back(tap);
+}
+
+void RtpSessionImpl::remove_tap(MediaTap* tap) { std::erase(taps_, tap); }
 
 uint32_t RtpSessionImpl::clock_rate() const {
   return codec_ ? uint32_t(codec_->clock_rate()) : 8000u;
@@ -403,6 +410,10 @@ void RtpSessionImpl::send(int payload_type, bool marker, uint32_t timestamp, siz
   h[10] = uint8_t(ssrc_ >> 8);
   h[11] = uint8_t(ssrc_);
   size_t len = RtpPacket::kHeader + payload_len;
+  if (!taps_.empty()) {
+    const RtpPacket sent(h, len);
+    for (MediaTap* tap : taps_) tap->on_rtp_sent(*this, sent);
+  }
   uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(h), unsigned(len));
   // try_send: no request to allocate; a full socket buffer drops the packet, as late audio
   // is worthless anyway.
@@ -510,13 +521,14 @@ void RtpSessionImpl::relay(const RtpPacket& packet, const MediaEndpoint& from) {
   send(out_pt, marker, in_ts + ts_offset_, payload.size());
 }
 
-void RtpSessionImpl::send_audio(std::span<const int16_t> pcm) {
-  if (!have_remote_ || !codec_ || pcm.empty()) return;
-  if (!audio_encoder_) {
-    // Prompts are 8 kHz: the encoder takes that rate where the codec has it (all shipped
-    // codecs do), else the stream is resampled to the codec's own.
-    audio_encoder_ = FrameEncoder::make(*codec_, kPlaybackRate, encode_rate_for(*codec_, kPlaybackRate),
-                                        remote_fmtp_, ptime_ms_);
+void RtpSessionImpl::send_audio(std::span<const int16_t> pcm, int rate) {
+  if (!have_remote_ || !codec_ || pcm.empty() || rate <= 0) return;
+  if (!audio_encoder_ || audio_rate_ != rate) {
+    // The encoder takes the prompt's rate where the codec has it (prompts are played at a
+    // rate the codec takes), else the stream is resampled to the codec's own.
+    audio_encoder_ =
+        FrameEncoder::make(*codec_, rate, encode_rate_for(*codec_, rate), remote_fmtp_, ptime_ms_);
+    audio_rate_ = rate;
     if (!audio_encoder_) {
       if (!warned_transcode_) {
         warned_transcode_ = true;
@@ -533,7 +545,7 @@ void RtpSessionImpl::send_audio(std::span<const int16_t> pcm) {
     audio_encoder_->reset();
   }
   uint32_t ts = next_audio_ts_;
-  next_audio_ts_ += uint32_t(uint64_t(pcm.size()) * clock_rate() / kPlaybackRate);
+  next_audio_ts_ += uint32_t(uint64_t(pcm.size()) * clock_rate() / uint64_t(rate));
   audio_encoder_->push(pcm, ts, audio_sink_);
 }
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "inband_dtmf.h"
 #include "rtcp.h"
@@ -49,7 +50,10 @@ class RtpSessionImpl final : public RtpSession {
   int dtmf_payload_type() const override { return dtmf_pt_; }
   void set_receiver(MediaReceiver* receiver) override { receiver_ = receiver; }
   void relay(const RtpPacket& packet, const MediaEndpoint& from) override;
-  void send_audio(std::span<const int16_t> pcm) override;
+  using MediaEndpoint::send_audio;
+  void send_audio(std::span<const int16_t> pcm, int rate) override;
+  void add_tap(MediaTap* tap) override;
+  void remove_tap(MediaTap* tap) override;
 
  private:
   // Largest packet we build (payload + 12-byte header); bigger ones are dropped.
@@ -118,8 +122,10 @@ class RtpSessionImpl final : public RtpSession {
   Pinned<Codec> codec_;
   std::string remote_fmtp_;
   int ptime_ms_ = 20;
-  // send_audio()'s encoder, made at the first prompt frame; after codec_: destroyed first.
+  // send_audio()'s encoder, made at the first prompt frame (again when the prompt's rate
+  // changes); after codec_: destroyed first.
   std::unique_ptr<FrameEncoder> audio_encoder_;
+  int audio_rate_ = 0;  // the PCM rate audio_encoder_ takes
   // The relayed peer's codec (pinned while its decoder lives here) and the translator to ours.
   Pinned<Codec> translator_from_;
   std::unique_ptr<Translator> translator_;  // after translator_from_: destroyed first
@@ -133,6 +139,7 @@ class RtpSessionImpl final : public RtpSession {
   int dtmf_pt_ = -1;
 
   MediaReceiver* receiver_ = nullptr;
+  std::vector<MediaTap*> taps_;  // recorders listening (few; usually none)
   std::function<void(char, DtmfSource)> dtmf_listener_;
   DtmfReceiver dtmf_;
   std::unique_ptr<InbandDtmfDetector> inband_;  // while in-band detection is on

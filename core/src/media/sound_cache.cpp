@@ -19,7 +19,7 @@ Result<std::shared_ptr<const Sound>> SoundCache::get(const std::filesystem::path
   }
   // Read without the lock: other playbacks go on meanwhile. Two first plays of one file may
   // both read it; the second result replaces the first, which lives on in its players.
-  auto read = read_sound_file(path);
+  auto read = read_sound_file(path, 0);  // the file's own rate: each playback picks its own
   if (!read) return read.error();
   auto sound = std::make_shared<const Sound>(std::move(read.value()));
   std::lock_guard lock(mutex_);

@@ -19,7 +19,8 @@ class SoundCache {
   // Keeps at most this many samples (2 bytes each); the least recently used go first.
   explicit SoundCache(size_t max_samples = 16 * 1024 * 1024) : max_samples_(max_samples) {}
 
-  // The sound at `path`, read (blocking: the threadpool only) when it is not cached or changed.
+  // The sound at `path` at the file's own rate, read (blocking: the threadpool only) when it
+  // is not cached or changed.
   Result<std::shared_ptr<const Sound>> get(const std::filesystem::path& path);
 
   size_t size() const;  // entries

@@ -1,7 +1,6 @@
 #include "sound_player.h"
 
 #include <algorithm>
-#include <array>
 
 #include "zvon/channel.h"
 
@@ -10,7 +9,8 @@ namespace zvon {
 SoundPlayer::SoundPlayer(Channel& channel, std::shared_ptr<const Sound> sound)
     : channel_(channel),
       sound_(std::move(sound)),
-      frames_((sound_->samples.size() + kFrameSamples - 1) / kFrameSamples) {}
+      frame_(size_t(sound_->rate) * kFrameMs / 1000),
+      frames_((sound_->samples.size() + frame_.size() - 1) / frame_.size()) {}
 
 void SoundPlayer::start() {
   uv_timer_init(channel_.loop().uv(), timer_.get());
@@ -39,12 +39,12 @@ void SoundPlayer::tick() {
 void SoundPlayer::send_frame(size_t index) {
   MediaEndpoint* media = channel_.media();
   if (!media) return;  // media went away (hang-up in progress): the frame is dropped
-  std::array<int16_t, kFrameSamples> frame{};  // the last frame is padded with silence
   const auto& s = sound_->samples;
-  const size_t begin = index * kFrameSamples;
-  const size_t n = std::min(kFrameSamples, s.size() - begin);
-  std::copy_n(s.begin() + long(begin), n, frame.begin());
-  media->send_audio(frame);
+  const size_t begin = index * frame_.size();
+  const size_t n = std::min(frame_.size(), s.size() - begin);
+  std::copy_n(s.begin() + long(begin), n, frame_.begin());
+  std::fill(frame_.begin() + long(n), frame_.end(), int16_t(0));
+  media->send_audio(frame_, sound_->rate);
 }
 
 }  // namespace zvon

@@ -1,10 +1,11 @@
-// Plays a Sound to a channel: 20 ms frames sent through the channel's media endpoint from a
+// Plays a Sound to a channel: 20 ms frames at the sound's rate sent through the channel's media endpoint from a
 // timer on the channel's loop, on a schedule kept from the start so timer lateness does not
 // add up. The channel's loop thread only; destroying the player stops it.
 #pragma once
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "sound_file.h"
 #include "zvon/loop.h"
@@ -15,7 +16,6 @@ class Channel;
 
 class SoundPlayer {
  public:
-  static constexpr size_t kFrameSamples = kPlaybackRate / 50;  // 20 ms
   static constexpr uint64_t kFrameMs = 20;
 
   SoundPlayer(Channel& channel, std::shared_ptr<const Sound> sound);
@@ -36,6 +36,7 @@ class SoundPlayer {
 
   Channel& channel_;
   std::shared_ptr<const Sound> sound_;
+  std::vector<int16_t> frame_;  // one frame, the last one padded with silence
   size_t frames_ = 0;
   size_t next_frame_ = 0;
   uint64_t start_ms_ = 0;

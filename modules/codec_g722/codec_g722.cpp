@@ -15,11 +15,11 @@
 #include <stdint.h>  // SpanDSP's headers use the C integer types without including them
 #include <spandsp/telephony.h>
 #include <spandsp/g722.h>
-#include <spandsp/plc.h>
 
 #include <array>
 
 #include "zvon/core.h"
+#include "zvon/pitch_concealer.h"
 
 namespace zvon {
 namespace {
@@ -35,9 +35,6 @@ struct EncodeStateFree {
 };
 struct DecodeStateFree {
   void operator()(g722_decode_state_t* s) const { g722_decode_free(s); }
-};
-struct PlcFree {
-  void operator()(plc_state_t* s) const { plc_free(s); }
 };
 // Concealed audio beyond this many ms means the decoder restarts at the next packet.
 constexpr int kResetAfterMs = 60;
@@ -62,8 +59,8 @@ class G722Encoder final : public CodecEncoder {
 class G722Decoder final : public CodecDecoder {
  public:
   using State = std::unique_ptr<g722_decode_state_t, DecodeStateFree>;
-  using Plc = std::unique_ptr<plc_state_t, PlcFree>;
-  G722Decoder(State s, Plc plc, int pcm_rate) : s_(std::move(s)), plc_(std::move(plc)), pcm_rate_(pcm_rate) {}
+  G722Decoder(State s, int pcm_rate) : s_(std::move(s)), pcm_rate_(pcm_rate) {}
+  bool valid() const { return plc_.valid(); }
   size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) override {
     if (concealed_samples_ > size_t(pcm_rate_ * kResetAfterMs / 1000))
       g722_decode_init(s_.get(), kBitRate, options_for(pcm_rate_));  // in place: no allocation
@@ -72,19 +69,18 @@ class G722Decoder final : public CodecDecoder {
     if (samples > out.size()) payload = payload.first(pcm_rate_ == 8000 ? out.size() : out.size() / 2);
     int n = g722_decode(s_.get(), out.data(), payload.data(), int(payload.size()));
     if (n <= 0) return 0;
-    plc_rx(plc_.get(), out.data(), n);
+    plc_.heard(out.first(size_t(n)));
     return size_t(n);
   }
   size_t conceal(std::span<const uint8_t>, std::span<int16_t> out) override {
-    int n = plc_fillin(plc_.get(), out.data(), int(out.size()));
-    if (n <= 0) return 0;
-    concealed_samples_ += size_t(n);
-    return size_t(n);
+    size_t n = plc_.conceal(out);
+    concealed_samples_ += n;
+    return n;
   }
 
  private:
   State s_;
-  Plc plc_;
+  PitchConcealer plc_;
   int pcm_rate_;
   size_t concealed_samples_ = 0;
 };
@@ -106,9 +102,10 @@ class G722Codec final : public Codec {
     int rate = pcm_rate(settings);
     if (!has_pcm_rate(rate)) return nullptr;
     G722Decoder::State s(g722_decode_init(nullptr, kBitRate, options_for(rate)));
-    G722Decoder::Plc plc(plc_init(nullptr));
-    if (!s || !plc) return nullptr;
-    return std::make_unique<G722Decoder>(std::move(s), std::move(plc), rate);
+    if (!s) return nullptr;
+    auto decoder = std::make_unique<G722Decoder>(std::move(s), rate);
+    if (!decoder->valid()) return nullptr;
+    return decoder;
   }
 };
 

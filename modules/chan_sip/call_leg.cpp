@@ -41,6 +41,7 @@ CallLeg::CallLeg(SipShared& shared, Channel& channel, uint64_t id, Direction dir
   Channel* ch = &channel_;
   rtp_->set_dtmf_listener([ch](char digit, DtmfSource source) { ch->on_dtmf(digit, source); });
   rtp_->set_symmetric(endpoint_.nat != NatMode::No);
+  rtp_->set_jitter_buffer(s_.config.get()->jitter_buffer);
 }
 
 CallLeg::~CallLeg() {
@@ -176,7 +177,7 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
   std::snprintf(loss, sizeof loss, "%.2f", loss_percent);
   char mos[32];
   std::snprintf(mos, sizeof mos, "%.2f", st.mos);
-  return {{"packets_sent", std::to_string(st.packets_sent)},
+  std::vector<std::pair<std::string, std::string>> out{{"packets_sent", std::to_string(st.packets_sent)},
           {"packets_received", std::to_string(st.packets_received)},
           {"bytes_sent", std::to_string(st.bytes_sent)},
           {"bytes_received", std::to_string(st.bytes_received)},
@@ -189,6 +190,17 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
           {"rtt_ms", known(st.rtt_ms)},
           {"remote_loss_percent", known(st.remote_loss_percent)},
           {"remote_jitter_ms", known(st.remote_jitter_ms)}};
+  if (st.jb_active) {
+    out.insert(out.end(), {{"jb_delay_ms", std::to_string(st.jb_delay_ms)},
+                           {"jb_target_ms", std::to_string(st.jb_target_ms)},
+                           {"jb_late", std::to_string(st.jb_late)},
+                           {"jb_lost", std::to_string(st.jb_lost)},
+                           {"jb_concealed", std::to_string(st.jb_concealed)},
+                           {"jb_reordered", std::to_string(st.jb_reordered)},
+                           {"jb_duplicates", std::to_string(st.jb_duplicates)},
+                           {"jb_resyncs", std::to_string(st.jb_resyncs)}});
+  }
+  return out;
 }
 
 void CallLeg::remote_reinvite(MediaChoice media) {

@@ -209,15 +209,25 @@ void CallLeg::remote_reinvite(MediaChoice media) {
     s_.agent->answer_reinvite(id_, 488, "Not Acceptable Here", {});
     return;
   }
-  // RFC 3264 §8.4: a sendonly offer is answered recvonly (we stop sending), inactive with
-  // inactive; sendrecv again takes the hold off.
   const SdpDirection theirs = media.remote_direction;
   local_direction_ = answer_direction(theirs);
-  rtp_->set_sending(theirs == SdpDirection::SendRecv || theirs == SdpDirection::RecvOnly);
   ++sdp_version_;
   s_.agent->answer_reinvite(id_, 200, "OK", local_sdp(false));
   log(LogLevel::Verbose, "chan_sip", channel_.name(), ": re-INVITE: ", media_.remote_address, ":",
       media_.remote_port, " ", to_string(theirs));
+  apply_direction(theirs);
+}
+
+void CallLeg::answer_offer_direction(SdpDirection theirs) {
+  local_direction_ = answer_direction(theirs);
+  apply_direction(theirs);
+}
+
+void CallLeg::apply_direction(SdpDirection theirs) {
+  // RFC 3264 §6.1: a sendonly or inactive peer does not want our media, whatever the app
+  // (a bridge, Echo, Playback, a menu, music) is sending; sendrecv or recvonly again does.
+  // Its channel is held meanwhile (a bridge plays music on hold to the other side).
+  rtp_->set_sending(theirs == SdpDirection::SendRecv || theirs == SdpDirection::RecvOnly);
   channel_.on_hold(theirs == SdpDirection::SendOnly || theirs == SdpDirection::Inactive);
 }
 
@@ -231,7 +241,7 @@ void CallLeg::remote_ringing() {
 
 void CallLeg::remote_progress(std::optional<MediaChoice> media) {
   if (ended_) return;
-  if (media) apply_media(*media);
+  if (media && apply_media(*media)) apply_direction(media->remote_direction);
   channel_.on_progress();
 }
 
@@ -242,6 +252,7 @@ void CallLeg::remote_answered(MediaChoice media) {
     channel_.on_hangup(HangupCause::Failure);
     return;
   }
+  apply_direction(media.remote_direction);
   channel_.on_answered();
 }
 
@@ -276,6 +287,9 @@ void start_inbound_call(SipShared& s, Loop& loop, InboundCall call) {
     channel->on_hangup(HangupCause::Failure);
     return;
   }
+  // An offer that starts on hold (sendonly / inactive) is answered with the direction it
+  // leaves us, and nothing is sent until a re-INVITE asks for our media.
+  leg->answer_offer_direction(call.media.remote_direction);
   channel->set_driver(std::move(leg));
   log(LogLevel::Verbose, "chan_sip", channel->name(), ": call from ", call.caller.number, " to ",
       call.exten, " enters ", call.endpoint.context);

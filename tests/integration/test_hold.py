@@ -131,6 +131,63 @@ def test_hold_plays_music_and_unhold_resumes(z):
         w.close()
 
 
+def own_media(sock, dest, seconds=0.8):
+    """Sends the caller's 20 ms packets from `sock` for `seconds`; the audio packets it gets."""
+    drain(sock)
+    got = []
+    start = time.monotonic()
+    for i in range(int(seconds / 0.02)):  # bounded: one packet per 20 ms
+        sock.sendto(rtp_packet(0, 900 + i, 160 * i, 0x3333, CALLER), dest)
+        got += available(sock)
+        time.sleep(max(0, start + 0.02 * (i + 1) - time.monotonic()))
+    time.sleep(0.1)
+    got += available(sock)
+    return [p for _, p in got if p["pt"] == 0]
+
+
+def test_hold_outside_a_bridge(z):
+    """A caller in MusicOnHold() or Echo() (no bridge) holds with a=sendonly: zvon answers
+    recvonly and sends it nothing until the re-INVITE back to sendrecv, then sends again, to
+    the new port that re-INVITE names; the c=0.0.0.0 hold stops it again."""
+    for service, app in (("7300", "MusicOnHold()"), ("600", "Echo()")):
+        a, a2 = udp_socket(), udp_socket()
+        work = tempfile.mkdtemp(prefix="hold-app-", dir=z.dir)
+        f = {k: os.path.join(work, k) for k in ("uac", "held", "resumed", "held2")}
+        uac = run_sipp("uac_hold.xml", "127.0.0.1:%d" % z.sip_port, user="101",
+                       password=SECRETS["101"], service=service, timeout=40, background=True,
+                       work_dir=z.dir,
+                       extra_keys={"caller": "101", "rtp_port": a.getsockname()[1],
+                                   "rtp_port2": a2.getsockname()[1], "info_file": f["uac"],
+                                   "hold_file": f["held"], "resume_file": f["resumed"],
+                                   "hold2_file": f["held2"]})
+        try:
+            zvon_side = wait_file(f["uac"])
+            if not zvon_side:
+                raise AssertionError("the call to %s was not set up:\n%s\n%s"
+                                     % (app, uac.finish().describe(), z.log_text()[-3000:]))
+            got = own_media(a, zvon_side)
+            check(len(got) >= 20, "%s: the caller gets media before hold (%d packets)" % (app, len(got)))
+            if app == "Echo()":
+                check(all(p["payload"] == CALLER for p in got), "Echo() sends the caller back")
+            check(wait_file_exists(f["held"]), "%s: the hold re-INVITE was answered recvonly" % app)
+            time.sleep(0.1)
+            got = own_media(a, zvon_side)
+            check(not got, "%s: nothing is sent to the holding caller (got %d packets)" % (app, len(got)))
+            check(wait_file_exists(f["resumed"]), "%s: the unhold re-INVITE was answered sendrecv" % app)
+            time.sleep(0.1)
+            got = own_media(a2, zvon_side)
+            check(len(got) >= 20, "%s: media resumes to the caller's new port (%d packets)" % (app, len(got)))
+            check(wait_file_exists(f["held2"]), "%s: the c=0.0.0.0 hold was answered recvonly" % app)
+            time.sleep(0.1)
+            got = own_media(a2, zvon_side)
+            check(not got, "%s: nothing is sent on the c=0.0.0.0 hold (got %d packets)" % (app, len(got)))
+        finally:
+            r = uac.finish()
+            a.close()
+            a2.close()
+        check(r.ok, "%s: UAC: %s%s" % (app, r.describe(), z.log_text()[-3000:]))
+
+
 def wait_file_exists(path, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -170,11 +227,18 @@ def test_moh_reload_error_keeps_the_classes(z):
         z.rx("module reload res_musiconhold")
 
 
+# Apps that are not a bridge, for a caller that holds.
+HOLD_DIALPLAN = DIALPLAN + """
+exten => 7300,1,Answer()
+ same => n,MusicOnHold()
+"""
+
 if __name__ == "__main__":
-    with Zvon(dialplan={"extensions.conf": DIALPLAN},
+    with Zvon(dialplan={"extensions.conf": HOLD_DIALPLAN},
               zvon_general={"log_level": "verbose"}) as zvon:
         run_tests([
             test_moh_classes_command,
             test_moh_reload_error_keeps_the_classes,
             test_hold_plays_music_and_unhold_resumes,
+            test_hold_outside_a_bridge,
         ], zvon)

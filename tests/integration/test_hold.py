@@ -188,6 +188,31 @@ def test_hold_outside_a_bridge(z):
         check(r.ok, "%s: UAC: %s%s" % (app, r.describe(), z.log_text()[-3000:]))
 
 
+def test_call_starting_on_hold(z):
+    """An INVITE whose offer is already a=sendonly (a phone that calls on hold) into Echo():
+    zvon answers a=recvonly and sends nothing back, while it still hears the caller (its '#',
+    sent as SIP INFO, ends the Echo and the call)."""
+    from test_dtmf import TE_FORMATS, info_request, run_call
+    echoed = []
+
+    def during(media):
+        sock = udp_socket()
+        try:
+            echoed.extend(own_media(sock, media))
+        finally:
+            sock.close()
+
+    # The '#' comes after the 0.8 s in which the caller's packets would have been echoed.
+    actions = '  <pause milliseconds="1500"/>\n' + info_request(3, "application/dtmf-relay",
+                                                            "Signal=#\n      Duration=160", 200)
+    r = run_call(z, actions,
+                 (TE_FORMATS[0], TE_FORMATS[1] + "\n      a=sendonly"), service="600", during=during)
+    check(r.ok, "the call, ended by zvon after '#': " + r.describe() + z.log_text()[-3000:])
+    answer = [m for m in r.messages.split("SIP/2.0 200 OK")[1:] if "m=audio" in m]
+    check(answer and "a=recvonly" in answer[0], "the 200 OK answers recvonly:\n" + r.messages[-3000:])
+    check(not echoed, "Echo() sent %d packets to a caller that offered sendonly" % len(echoed))
+
+
 def wait_file_exists(path, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -241,4 +266,5 @@ if __name__ == "__main__":
             test_moh_reload_error_keeps_the_classes,
             test_hold_plays_music_and_unhold_resumes,
             test_hold_outside_a_bridge,
+            test_call_starting_on_hold,
         ], zvon)

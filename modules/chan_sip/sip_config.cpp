@@ -240,9 +240,9 @@ Result<std::shared_ptr<const SipConfig>> build_sip_config(const Config& sip, con
       auto& jb = c->jitter_buffer;
       auto enable = g->get_bool("jbenable", jb.enabled);
       if (!enable) return enable.error();
-      auto min = g->get_int("jbminsize", jb.min_ms, 0, 1000);
+      auto min = g->get_int("jbminsize", jb.min_ms, 0, 500);
       if (!min) return min.error();
-      auto max = g->get_int("jbmaxsize", jb.max_ms, 20, 2000);
+      auto max = g->get_int("jbmaxsize", jb.max_ms, 20, 500);
       if (!max) return max.error();
       if (*max < *min)
         return make_error(cat(where(*g, "jbmaxsize"), ": jbmaxsize (", *max, " ms) is below jbminsize (",

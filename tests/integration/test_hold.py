@@ -60,6 +60,18 @@ def check_held(caller_got, callee_got, phase):
     check(len({p["payload"] for p in music}) > 10, "%s: the music changes (not one repeated frame)" % phase)
 
 
+def holding_caller(z, service, a, a2, f):
+    """sipp's uac_hold.xml as 101 calling `service`, its RTP on sockets a then a2, writing the
+    files f["uac"], f["held"], f["resumed"], f["held2"] as it goes."""
+    return run_sipp("uac_hold.xml", "127.0.0.1:%d" % z.sip_port, user="101",
+                    password=SECRETS["101"], service=service, timeout=40, background=True,
+                    work_dir=z.dir,
+                    extra_keys={"caller": "101", "rtp_port": a.getsockname()[1],
+                                "rtp_port2": a2.getsockname()[1], "info_file": f["uac"],
+                                "hold_file": f["held"], "resume_file": f["resumed"],
+                                "hold2_file": f["held2"]})
+
+
 def test_hold_plays_music_and_unhold_resumes(z):
     a, a2, b = udp_socket(), udp_socket(), udp_socket()
     work = tempfile.mkdtemp(prefix="hold-", dir=z.dir)
@@ -71,13 +83,7 @@ def test_hold_plays_music_and_unhold_resumes(z):
                    extra_keys={"rtp_port": b.getsockname()[1], "info_file": f["uas"]},
                    work_dir=z.dir)
     check(wait_port_taken(uas_port), "the UAS sipp did not start")
-    uac = run_sipp("uac_hold.xml", "127.0.0.1:%d" % z.sip_port, user="101",
-                   password=SECRETS["101"], service="102", timeout=40, background=True,
-                   work_dir=z.dir,
-                   extra_keys={"caller": "101", "rtp_port": a.getsockname()[1],
-                               "rtp_port2": a2.getsockname()[1], "info_file": f["uac"],
-                               "hold_file": f["held"], "resume_file": f["resumed"],
-                               "hold2_file": f["held2"]})
+    uac = holding_caller(z, "102", a, a2, f)
     try:
         caller_side, callee_side = wait_file(f["uac"]), wait_file(f["uas"])
         if not (caller_side and callee_side):
@@ -153,13 +159,7 @@ def test_hold_outside_a_bridge(z):
         a, a2 = udp_socket(), udp_socket()
         work = tempfile.mkdtemp(prefix="hold-app-", dir=z.dir)
         f = {k: os.path.join(work, k) for k in ("uac", "held", "resumed", "held2")}
-        uac = run_sipp("uac_hold.xml", "127.0.0.1:%d" % z.sip_port, user="101",
-                       password=SECRETS["101"], service=service, timeout=40, background=True,
-                       work_dir=z.dir,
-                       extra_keys={"caller": "101", "rtp_port": a.getsockname()[1],
-                                   "rtp_port2": a2.getsockname()[1], "info_file": f["uac"],
-                                   "hold_file": f["held"], "resume_file": f["resumed"],
-                                   "hold2_file": f["held2"]})
+        uac = holding_caller(z, service, a, a2, f)
         try:
             zvon_side = wait_file(f["uac"])
             if not zvon_side:

@@ -7,7 +7,6 @@ what it decodes: the tone must be there, loud, with fewer holes than the same st
 with the jitter buffer switched off (rtp.conf jbenable = no), and `core show channel` of
 the caller's leg must count the reordered, duplicated and late packets."""
 import math
-import os
 import random
 import re
 import time
@@ -92,9 +91,6 @@ def jittered_call(z):
         check(z.wait_for(lambda: channel_count(z) == 0, timeout=8), "channels left: " + channels(z))
         rate, samples = recording(callee)
     count, heard = holes(samples, rate)
-    if os.environ.get("JB_DEBUG"):
-        print("levels per 100 ms:", [int(rms(samples[i:i + rate // 10])) for i in range(0, len(samples), rate // 10)])
-        print(stats.get("show"))
     check(len(heard) >= 3 * rate, "only %.2f s of the tone reached the Opus phone" % (len(heard) / rate))
     middle = heard[rate // 4: rate // 4 + rate]
     return count, tone_fraction(middle, TONE_HZ, rate), rms(middle), stats

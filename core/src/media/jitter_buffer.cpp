@@ -37,8 +37,9 @@ JitterBuffer::JitterBuffer(const JitterBufferSettings& settings, CodecDecoder& d
       frame_units_(clock_rate_ / (1000 / kFrameMs)),
       arena_(kSlots * kSlotBytes),
       staged_(kMaxDecoded) {
-  settings_.min_ms = std::clamp(settings_.min_ms, 0, 2000);
-  settings_.max_ms = std::clamp(settings_.max_ms, settings_.min_ms, 2000);
+  // The ring holds kSlots packets: a longer delay could not be buffered.
+  settings_.max_ms = std::clamp(settings_.max_ms, kFrameMs, kMaxDelayMs);
+  settings_.min_ms = std::clamp(settings_.min_ms, 0, settings_.max_ms);
   if (settings_.resync_ms < settings_.max_ms + 2 * kFrameMs) settings_.resync_ms = settings_.max_ms + 2 * kFrameMs;
   stats_.target_ms = settings_.min_ms;
 }

@@ -35,8 +35,9 @@ namespace zvon {
 class JitterBuffer {
  public:
   static constexpr int kFrameMs = 20;
-  static constexpr size_t kSlots = 64;         // packets held at most (1.28 s of 20 ms packets)
+  static constexpr size_t kSlots = 32;         // packets held at most (640 ms of 20 ms packets)
   static constexpr size_t kSlotBytes = 640;    // largest payload kept (G.711 at 80 ms)
+  static constexpr int kMaxDelayMs = 500;      // jbmaxsize at most: the ring must hold it
 
   enum class Frame { Silence, Concealed, Audio };
 

@@ -215,7 +215,9 @@ int main(int argc, char** argv) {
     }
     jb_packets = c.count + d.count;
     const auto& js = jb_to_ulaw->jitter_buffer()->stats();
-    if (js.lost || js.late || js.resyncs) std::fprintf(stderr, "unexpected loss behind the jitter buffer\n");
+    if (js.lost || js.late || js.resyncs)
+      std::fprintf(stderr, "unexpected loss behind the jitter buffer: %llu lost, %llu late, %llu resyncs\n",
+                   (unsigned long long)js.lost, (unsigned long long)js.late, (unsigned long long)js.resyncs);
     zvon_packets = a.count + b.count;
     if (to_ulaw->stats().concealed || to_ulaw->stats().late) std::fprintf(stderr, "unexpected loss\n");
   }

@@ -5,13 +5,14 @@ caller sends. Python streams the caller's 1 kHz tone into zvon with every packet
 a random 0-90 ms (so many arrive out of order) and a few sent twice. The Opus phone records
 what it decodes: the tone must be there, loud, with fewer holes than the same stream makes
 with the jitter buffer switched off (rtp.conf jbenable = no), and `core show channel` of
-the caller's leg must count the reordered, duplicated and late packets."""
+the caller's leg, and its hang-up event, must count the reordered, duplicated and late
+packets."""
 import math
 import random
 import re
 import time
 
-from dtmf_test_common import lin2ulaw, rtp_packet, udp_socket
+from dtmf_test_common import EventWatcher, lin2ulaw, rtp_packet, udp_socket
 from test_baresip_call import Phones, channel_count, channels, wait_registered
 from test_baresip_transcoding import loud_part, recording, rms, start_phone, tone_fraction
 from test_dtmf import run_call
@@ -72,6 +73,7 @@ def holes(samples, rate):
 def jittered_call(z):
     """One call; returns (holes, tone share, caller leg's `core show channel`)."""
     stats = {}
+    watcher = EventWatcher(z, ["ChannelHangup"])
     with Phones(z) as phones:
         callee = start_phone(phones, "102", "opus", 1500, answer="auto", source_seconds=15)
         wait_registered(z, "102")
@@ -90,6 +92,9 @@ def jittered_call(z):
         callee.wait_event("CALL_CLOSED")
         check(z.wait_for(lambda: channel_count(z) == 0, timeout=8), "channels left: " + channels(z))
         rate, samples = recording(callee)
+    hangups = watcher.wait(lambda ev: any(e.get("channel", "").startswith("SIP/101") for e in ev))
+    watcher.close()
+    stats["hangup"] = next((e for e in hangups if e.get("channel", "").startswith("SIP/101")), {})
     count, heard = holes(samples, rate)
     check(len(heard) >= 3 * rate, "only %.2f s of the tone reached the Opus phone" % (len(heard) / rate))
     middle = heard[rate // 4: rate // 4 + rate]
@@ -102,10 +107,11 @@ def field(show, name):
 
 
 def test_jitter_buffer_puts_the_stream_back_in_order():
-    with Zvon(dialplan={"extensions.conf": DIALPLAN}) as z:
+    with Zvon(dialplan={"extensions.conf": DIALPLAN}, zvon_general={"log_level": "verbose"}) as z:
         with_jb, share, level, stats = jittered_call(z)
         zvon_stops_cleanly(z)
-    with Zvon(dialplan={"extensions.conf": DIALPLAN}, rtp_general={"jbenable": "no"}) as z:
+    with Zvon(dialplan={"extensions.conf": DIALPLAN}, rtp_general={"jbenable": "no"},
+              zvon_general={"log_level": "verbose"}) as z:
         without_jb, _, _, plain = jittered_call(z)
         zvon_stops_cleanly(z)
     show = stats["show"]
@@ -120,6 +126,9 @@ def test_jitter_buffer_puts_the_stream_back_in_order():
     check((field(show, "jb_duplicates") or 0) >= 5, "core show channel counts duplicates:\n" + show)
     check(field(show, "jb_late") is not None and field(show, "jb_delay_ms") is not None,
           "core show channel shows late packets and the delay:\n" + show)
+    hangup = stats["hangup"]
+    check(int(hangup.get("rtp_jb_reordered", "0")) > 10 and "rtp_jb_late" in hangup,
+          "the caller's hang-up event carries the jitter buffer's counts: %r" % hangup)
     check(field(plain["show"], "jb_reordered") is None,
           "with jbenable = no nothing is buffered:\n" + plain["show"])
 

@@ -41,7 +41,7 @@ JitterBuffer::JitterBuffer(const JitterBufferSettings& settings, CodecDecoder& d
   settings_.max_ms = std::clamp(settings_.max_ms, kFrameMs, kMaxDelayMs);
   settings_.min_ms = std::clamp(settings_.min_ms, 0, settings_.max_ms);
   if (settings_.resync_ms < settings_.max_ms + 2 * kFrameMs) settings_.resync_ms = settings_.max_ms + 2 * kFrameMs;
-  stats_.target_ms = settings_.min_ms;
+  stats_->target_ms = settings_.min_ms;
 }
 
 void JitterBuffer::reset() {
@@ -52,11 +52,11 @@ void JitterBuffer::reset() {
   concealed_run_ = 0;
   last_kind_ = Frame::Silence;
   peak_ms_ = 0;
-  stats_.target_ms = settings_.min_ms;
+  stats_->target_ms = settings_.min_ms;
 }
 
 void JitterBuffer::resync() {
-  ++stats_.resyncs;
+  ++stats_->resyncs;
   reset();
 }
 
@@ -69,7 +69,7 @@ void JitterBuffer::start(uint16_t seq, uint32_t ssrc, uint32_t ts, uint64_t arri
   ssrc_ = ssrc;
   next_seq_ = highest_seq_ = seq;
   // The first packet plays after the target delay; its transit is the first base.
-  playout_ts_ = int64_t(ts) - units(stats_.target_ms);
+  playout_ts_ = int64_t(ts) - units(stats_->target_ms);
   base_transit_ = window_min_ = prior_window_min_ = units(int64_t(arrival_ms)) - int64_t(ts);
   window_start_ms_ = last_arrival_ms_ = arrival_ms;
 }
@@ -87,7 +87,7 @@ void JitterBuffer::learn(int64_t transit, uint64_t arrival_ms) {
   const double elapsed_s = double(arrival_ms - last_arrival_ms_) / 1000.0;
   last_arrival_ms_ = arrival_ms;
   peak_ms_ = std::max(jitter_ms, peak_ms_ - kDecayMsPerSecond * elapsed_s);
-  stats_.target_ms = std::clamp(int(peak_ms_) + kHeadroomMs, settings_.min_ms, settings_.max_ms);
+  stats_->target_ms = std::clamp(int(peak_ms_) + kHeadroomMs, settings_.min_ms, settings_.max_ms);
 }
 
 void JitterBuffer::put(const RtpPacket& packet, uint64_t arrival_ms) {
@@ -97,7 +97,7 @@ void JitterBuffer::put(const RtpPacket& packet, uint64_t arrival_ms) {
 void JitterBuffer::put(uint32_t ssrc, uint16_t seq, uint32_t ts, bool marker,
                        std::span<const uint8_t> payload, uint64_t arrival_ms) {
   if (payload.empty() || payload.size() > kSlotBytes) {
-    ++stats_.discarded;
+    ++stats_->discarded;
     return;
   }
   if (started_) {
@@ -112,7 +112,7 @@ void JitterBuffer::put(uint32_t ssrc, uint16_t seq, uint32_t ts, bool marker,
   int ahead = int16_t(uint16_t(seq - next_seq_));
   Slot& s = slot(seq);
   if (s.seen && s.seq == seq) {
-    ++stats_.duplicates;
+    ++stats_->duplicates;
     return;
   }
   // Before anything played, an earlier packet that overtook nobody yet is still on time.
@@ -123,12 +123,12 @@ void JitterBuffer::put(uint32_t ssrc, uint16_t seq, uint32_t ts, bool marker,
   learn(transit, arrival_ms);
   // A talk spurt after silence: the delay is set to the target at once, in the silence.
   if (marker && ahead >= 0 && held_ == 0 && last_kind_ == Frame::Silence && played_any_) {
-    playout_ts_ = std::min(ts64, units(int64_t(arrival_ms)) - base_transit_ - units(stats_.target_ms));
+    playout_ts_ = std::min(ts64, units(int64_t(arrival_ms)) - base_transit_ - units(stats_->target_ms));
     next_seq_ = seq;
     ahead = 0;
   }
   if (ahead < 0 || ts64 < playout_ts_ - frame_units_ / 2) {
-    ++stats_.late;
+    ++stats_->late;
     return;
   }
   if (ahead >= int(kSlots)) {
@@ -138,14 +138,14 @@ void JitterBuffer::put(uint32_t ssrc, uint16_t seq, uint32_t ts, bool marker,
     return put(ssrc, seq, ts, marker, payload, arrival_ms);
   }
   if (int16_t(uint16_t(seq - highest_seq_)) < 0)
-    ++stats_.reordered;
+    ++stats_->reordered;
   else
     highest_seq_ = seq;
 
   s = Slot{true, marker, seq, uint16_t(payload.size()), ts64, true};
   std::memcpy(bytes(seq).data(), payload.data(), payload.size());
   ++held_;
-  ++stats_.packets;
+  ++stats_->packets;
 }
 
 int JitterBuffer::first_buffered() const {
@@ -160,7 +160,7 @@ int JitterBuffer::first_buffered() const {
 size_t JitterBuffer::conceal(std::span<int16_t> out, std::span<const uint8_t> next) {
   size_t n = played_any_ ? decoder_.conceal(next, out) : 0;
   if (n < out.size()) std::fill(out.begin() + long(n), out.end(), int16_t(0));
-  ++stats_.concealed;
+  ++stats_->concealed;
   return out.size();
 }
 
@@ -173,15 +173,15 @@ bool JitterBuffer::quiet(std::span<const int16_t> pcm) const {
 
 JitterBuffer::Frame JitterBuffer::get(uint64_t playout_ms, std::span<int16_t> out) {
   out = out.first(frame_samples_);
-  ++stats_.frames;
+  ++stats_->frames;
   if (!started_) {
     std::fill(out.begin(), out.end(), int16_t(0));
     return Frame::Silence;
   }
   // The delay now: how far the playout point trails the clock, beyond the fastest transit.
   int64_t delay = units(int64_t(playout_ms)) - playout_ts_ - base_transit_;
-  stats_.delay_ms = ms(delay);
-  const int64_t target = units(stats_.target_ms);
+  stats_->delay_ms = ms(delay);
+  const int64_t target = units(stats_->target_ms);
   bool grow = delay + frame_units_ / 2 < target;
   bool shrink = delay > target + frame_units_;
   const bool force_shrink = delay > target + units(kForceShrinkMs);
@@ -208,12 +208,12 @@ JitterBuffer::Frame JitterBuffer::get(uint64_t playout_ms, std::span<int16_t> ou
       // Due. Lengthening the delay in the middle of speech: conceal one frame before it.
       if (grow && filled == 0 && last_kind_ != Frame::Silence) {
         conceal(rest, {});
-        ++stats_.grown;
+        ++stats_->grown;
         filled = out.size();  // the playout point stays: the delay grows by a frame
         kind = Frame::Concealed;
         break;
       }
-      stats_.lost += uint64_t(k);
+      stats_->lost += uint64_t(k);
       const uint16_t seq = p->seq;
       size_t n = decoder_.decode(bytes(seq).first(p->len), staged_);
       p->used = false;
@@ -227,7 +227,7 @@ JitterBuffer::Frame JitterBuffer::get(uint64_t playout_ms, std::span<int16_t> ou
       if (filled == 0 && n <= rest.size() && first_buffered() >= 0 &&
           ((shrink && quiet(std::span<const int16_t>(staged_).first(n))) || force_shrink)) {
         // Shortening the delay: this frame is skipped (silent, or the delay ran far over).
-        ++stats_.shrunk;
+        ++stats_->shrunk;
         playout_ts_ += last_dur_;
         delay -= last_dur_;
         shrink = false;
@@ -257,13 +257,13 @@ JitterBuffer::Frame JitterBuffer::get(uint64_t playout_ms, std::span<int16_t> ou
     // Silence: the sender paused (DTX, between talk spurts) or has not started.
     std::fill(rest.begin(), rest.end(), int16_t(0));
     if (grow && filled == 0) {
-      ++stats_.grown;  // free in silence: the playout point stays
+      ++stats_->grown;  // free in silence: the playout point stays
       filled = out.size();
       break;
     }
     advance(rest.size());
     if (shrink && (!p || p->ts - playout_ts_ >= frame_units_)) {
-      ++stats_.shrunk;
+      ++stats_->shrunk;
       playout_ts_ += frame_units_;
       shrink = false;
     }

@@ -16,13 +16,13 @@
 // Resynchronisation: a new SSRC, or a timestamp more than resync_ms away from the playout
 // point, flushes the buffer and starts over at that packet.
 //
-// To put it in front of any "RTP -> 20 ms PCM" consumer: make a decoder, a JitterBuffer over
-// it, and a PlayoutClock (playout_clock.h) whose tick calls get(); call put() for each
-// received packet and kick() the clock. Nothing is allocated after construction: packets are
-// copied into a fixed ring. One stream, one thread.
+// In front of any "RTP -> 20 ms PCM" consumer, DecodedStream (decoded_stream.h) puts one with
+// its decoder and a PlayoutClock (playout_clock.h) whose tick calls get(). Nothing is
+// allocated after construction: packets are copied into a fixed ring. One stream, one thread.
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -71,7 +71,9 @@ class JitterBuffer {
   Frame get(uint64_t playout_ms, std::span<int16_t> out);
 
   size_t frame_samples() const { return frame_samples_; }
-  const Stats& stats() const { return stats_; }
+  const Stats& stats() const { return *stats_; }
+  // The same, for whoever shows them after the buffer has gone (the leg whose stream it was).
+  std::shared_ptr<const Stats> shared_stats() const { return stats_; }
   // Nothing buffered and nothing left to conceal: the clock may stop until the next put().
   bool idle() const;
   // Forgets the stream (a new source): the next packet starts a new timeline.
@@ -130,7 +132,7 @@ class JitterBuffer {
   uint64_t window_start_ms_ = 0;
   uint64_t last_arrival_ms_ = 0;
   double peak_ms_ = 0;
-  Stats stats_;
+  std::shared_ptr<Stats> stats_ = std::make_shared<Stats>();
 };
 
 }  // namespace zvon

@@ -322,10 +322,10 @@ RtpSession::Stats RtpSessionImpl::stats() const {
   s.last_received_ms = latched_ ? last_from_remote_ms_ : 0;
   // The buffer in front of whatever decodes this leg's audio: the peer's translator when a
   // bridge transcodes it, else the in-band DTMF detector's.
-  auto relayed = relayed_jb_.lock();
-  const JitterBuffer* jb = relayed ? relayed.get() : inband_stream_ ? inband_stream_->jitter_buffer() : nullptr;
+  const JitterBuffer* inband = inband_stream_ ? inband_stream_->jitter_buffer() : nullptr;
+  const JitterBuffer::Stats* jb = relayed_jb_ ? relayed_jb_.get() : inband ? &inband->stats() : nullptr;
   if (jb) {
-    const auto& j = jb->stats();
+    const auto& j = *jb;
     s.jb_active = true;
     s.jb_delay_ms = j.delay_ms;
     s.jb_target_ms = j.target_ms;
@@ -497,7 +497,7 @@ void RtpSessionImpl::relay_translated(const RtpPacket& packet, const MediaEndpoi
     if (translator_->buffered()) {
       translator_clock_ = std::make_unique<PlayoutClock>(loop_, [this](uint64_t ms) { return play_translated(ms); });
       last_played_ = JitterBuffer::Frame::Silence;
-      if (auto* source = dynamic_cast<const RtpSessionImpl*>(&from)) source->relayed_jb_ = translator_->jitter_buffer();
+      if (auto* source = dynamic_cast<const RtpSessionImpl*>(&from)) source->relayed_jb_ = translator_->jitter_buffer()->shared_stats();
     }
   }
   Source source{&from, packet.ssrc()};

@@ -132,8 +132,9 @@ class RtpSessionImpl final : public RtpSession {
   std::unique_ptr<Translator> translator_;  // after translator_from_: destroyed first
   std::unique_ptr<PlayoutClock> translator_clock_;  // after translator_: stopped first
   JitterBuffer::Frame last_played_ = JitterBuffer::Frame::Silence;
-  // The jitter buffer of the peer that transcodes what this leg receives, for stats().
-  mutable std::weak_ptr<const JitterBuffer> relayed_jb_;
+  // The statistics of the jitter buffer of the peer that transcodes what this leg receives,
+  // for stats(); kept when that buffer goes, so the hang-up event still has them.
+  mutable std::shared_ptr<const JitterBuffer::Stats> relayed_jb_;
   bool warned_transcode_ = false;
   RelaySink relay_sink_;
   AudioSink audio_sink_;

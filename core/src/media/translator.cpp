@@ -33,7 +33,7 @@ std::unique_ptr<Translator> Translator::make(const Codec& from, const Codec& to,
   }
   t->pcm_.resize(kMaxDecoded);
   if (jitter && jitter->enabled)
-    t->jb_ = std::make_shared<JitterBuffer>(*jitter, *t->decoder_, from.clock_rate(), path.decode_rate);
+    t->jb_ = std::make_unique<JitterBuffer>(*jitter, *t->decoder_, from.clock_rate(), path.decode_rate);
   return t;
 }
 

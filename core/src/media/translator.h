@@ -50,8 +50,8 @@ class Translator {
   void buffer(const RtpPacket& packet, uint64_t arrival_ms) { jb_->put(packet, arrival_ms); }
   // ... and every 20 ms one frame comes out, encoded into `sink` unless it is silence.
   JitterBuffer::Frame play(uint64_t playout_ms, PayloadSink& sink);
-  // Shared so that the sending leg's statistics can show it; null without one.
-  std::shared_ptr<const JitterBuffer> jitter_buffer() const { return jb_; }
+  // Null without one.
+  const JitterBuffer* jitter_buffer() const { return jb_.get(); }
   // Use make(), which makes the decoder and encoder the path needs.
   Translator(const Codec& from, const Codec& to, TranslationPath path);
 
@@ -81,7 +81,7 @@ class Translator {
   uint32_t out_base_ = 0;
   size_t last_samples_ = 0; // decoded samples of the last packet, the length of a lost one
   Stats stats_;
-  std::shared_ptr<JitterBuffer> jb_;  // after decoder_, which it decodes with
+  std::unique_ptr<JitterBuffer> jb_;  // after decoder_, which it decodes with
   uint32_t played_ts_ = 0;            // output timestamp of the next frame play() gives
 };
 

@@ -82,8 +82,8 @@ int main(int argc, char** argv) {
   };
 
   // zvon: a core with the codec modules, as the daemon has them.
-  double zvon_ns = 0, raw_ns = 0;
-  uint64_t zvon_packets = 0;
+  double zvon_ns = 0, raw_ns = 0, jb_ns = 0;
+  uint64_t zvon_packets = 0, jb_packets = 0;
   {
     bench::BenchCore bench_core({"codec_g711", "codec_opus"});
     if (!bench_core.error().empty()) {
@@ -131,15 +131,54 @@ int main(int argc, char** argv) {
       }
       return ns_per(Clock::now() - t1, n);
     };
+    // The same two directions with the adaptive jitter buffer in front of each decoder, as
+    // a bridge runs them by default: each packet goes in, and the 20 ms playout clock takes
+    // one frame out. Timestamps run on with the sequence numbers, so that the buffer sees
+    // one long stream, not a restart every lap.
+    JitterBufferSettings jb;
+    auto jb_to_opus = Translator::make(*ulaw, *opus, "", 20, nullptr, &jb);
+    auto jb_to_ulaw = Translator::make(*opus, *ulaw, "", 20, nullptr, &jb);
+    Keep c, d;
+    size_t j = 0;
+    auto put_seq_ts = [](std::vector<uint8_t>& p, size_t n, uint32_t ts) {
+      p[2] = uint8_t(n >> 8);
+      p[3] = uint8_t(n);
+      p[4] = uint8_t(ts >> 24);
+      p[5] = uint8_t(ts >> 16);
+      p[6] = uint8_t(ts >> 8);
+      p[7] = uint8_t(ts);
+    };
+    auto jb_round = [&](size_t n) {
+      auto t1 = Clock::now();
+      for (size_t end = j + n; j < end; ++j) {
+        const uint64_t now_ms = 20 * j;
+        auto& u = ulaw_packets[j % ulaw_packets.size()];
+        put_seq_ts(u, j, uint32_t(j * kFrame));
+        jb_to_opus->buffer(RtpPacket(u.data(), u.size()), now_ms);
+        jb_to_opus->play(now_ms, c);
+        auto& o = opus_packets[j % opus_packets.size()];
+        put_seq_ts(o, j, uint32_t(j * 960));
+        jb_to_ulaw->buffer(RtpPacket(o.data(), o.size()), now_ms);
+        jb_to_ulaw->play(now_ms, d);
+      }
+      return ns_per(Clock::now() - t1, n);
+    };
     // Interleaved rounds, the fastest of each kind kept: other processes on the machine only
     // ever make a round slower, so the minimum is the cost itself.
     const size_t rounds = 20, per_round = std::max<size_t>(packets / rounds, 1);
     raw_ns = 1e18;
     zvon_ns = 1e18;
+    jb_ns = 1e18;
     for (size_t r = 0; r < rounds; ++r) {
       raw_ns = std::min(raw_ns, raw_round(per_round));
       zvon_ns = std::min(zvon_ns, zvon_round(per_round));
+      jb_ns = std::min(jb_ns, jb_round(per_round));
     }
+    jb_packets = c.count + d.count;
+    const auto& js = jb_to_ulaw->jitter_buffer()->stats();
+    if (js.lost || js.late || js.resyncs)
+      std::fprintf(stderr, "unexpected loss behind the jitter buffer: %llu lost, %llu late, %llu resyncs\n",
+                   (unsigned long long)js.lost, (unsigned long long)js.late, (unsigned long long)js.resyncs);
     zvon_packets = a.count + b.count;
     if (to_ulaw->stats().concealed || to_ulaw->stats().late) std::fprintf(stderr, "unexpected loss\n");
   }
@@ -152,6 +191,10 @@ int main(int argc, char** argv) {
   std::printf("zvon PCMU->opus + opus->PCMU %8.0f ns/packet  (%llu payloads out)\n", zvon_ns,
               (unsigned long long)zvon_packets);
   std::printf("overhead above libopus       %8.1f %%\n", (zvon_ns / raw_ns - 1) * 100);
+  std::printf("the same with jitter buffers %8.0f ns/packet  (%llu payloads out)\n", jb_ns,
+              (unsigned long long)jb_packets);
+  std::printf("jitter buffer cost           %8.0f ns/packet  (%+.1f %% on the transcoded path)\n",
+              jb_ns - zvon_ns, (jb_ns / zvon_ns - 1) * 100);
   std::printf("transcoded calls per core    %8.0f (both directions, codec work only)\n", 20e6 / zvon_ns);
   return 0;
 }

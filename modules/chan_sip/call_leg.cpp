@@ -41,6 +41,7 @@ CallLeg::CallLeg(SipShared& shared, Channel& channel, uint64_t id, Direction dir
   Channel* ch = &channel_;
   rtp_->set_dtmf_listener([ch](char digit, DtmfSource source) { ch->on_dtmf(digit, source); });
   rtp_->set_symmetric(endpoint_.nat != NatMode::No);
+  rtp_->set_jitter_buffer(s_.config.get()->jitter_buffer);
 }
 
 CallLeg::~CallLeg() {
@@ -176,7 +177,7 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
   std::snprintf(loss, sizeof loss, "%.2f", loss_percent);
   char mos[32];
   std::snprintf(mos, sizeof mos, "%.2f", st.mos);
-  return {{"packets_sent", std::to_string(st.packets_sent)},
+  std::vector<std::pair<std::string, std::string>> out{{"packets_sent", std::to_string(st.packets_sent)},
           {"packets_received", std::to_string(st.packets_received)},
           {"bytes_sent", std::to_string(st.bytes_sent)},
           {"bytes_received", std::to_string(st.bytes_received)},
@@ -189,6 +190,17 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
           {"rtt_ms", known(st.rtt_ms)},
           {"remote_loss_percent", known(st.remote_loss_percent)},
           {"remote_jitter_ms", known(st.remote_jitter_ms)}};
+  if (st.jb_active) {
+    out.insert(out.end(), {{"jb_delay_ms", std::to_string(st.jb_delay_ms)},
+                           {"jb_target_ms", std::to_string(st.jb_target_ms)},
+                           {"jb_late", std::to_string(st.jb_late)},
+                           {"jb_lost", std::to_string(st.jb_lost)},
+                           {"jb_concealed", std::to_string(st.jb_concealed)},
+                           {"jb_reordered", std::to_string(st.jb_reordered)},
+                           {"jb_duplicates", std::to_string(st.jb_duplicates)},
+                           {"jb_resyncs", std::to_string(st.jb_resyncs)}});
+  }
+  return out;
 }
 
 void CallLeg::remote_reinvite(MediaChoice media) {
@@ -197,15 +209,25 @@ void CallLeg::remote_reinvite(MediaChoice media) {
     s_.agent->answer_reinvite(id_, 488, "Not Acceptable Here", {});
     return;
   }
-  // RFC 3264 §8.4: a sendonly offer is answered recvonly (we stop sending), inactive with
-  // inactive; sendrecv again takes the hold off.
   const SdpDirection theirs = media.remote_direction;
   local_direction_ = answer_direction(theirs);
-  rtp_->set_sending(theirs == SdpDirection::SendRecv || theirs == SdpDirection::RecvOnly);
   ++sdp_version_;
   s_.agent->answer_reinvite(id_, 200, "OK", local_sdp(false));
   log(LogLevel::Verbose, "chan_sip", channel_.name(), ": re-INVITE: ", media_.remote_address, ":",
       media_.remote_port, " ", to_string(theirs));
+  apply_direction(theirs);
+}
+
+void CallLeg::answer_offer_direction(SdpDirection theirs) {
+  local_direction_ = answer_direction(theirs);
+  apply_direction(theirs);
+}
+
+void CallLeg::apply_direction(SdpDirection theirs) {
+  // RFC 3264 §6.1: a sendonly or inactive peer does not want our media, whatever the app
+  // (a bridge, Echo, Playback, a menu, music) is sending; sendrecv or recvonly again does.
+  // Its channel is held meanwhile (a bridge plays music on hold to the other side).
+  rtp_->set_sending(theirs == SdpDirection::SendRecv || theirs == SdpDirection::RecvOnly);
   channel_.on_hold(theirs == SdpDirection::SendOnly || theirs == SdpDirection::Inactive);
 }
 
@@ -219,7 +241,7 @@ void CallLeg::remote_ringing() {
 
 void CallLeg::remote_progress(std::optional<MediaChoice> media) {
   if (ended_) return;
-  if (media) apply_media(*media);
+  if (media && apply_media(*media)) apply_direction(media->remote_direction);
   channel_.on_progress();
 }
 
@@ -230,6 +252,7 @@ void CallLeg::remote_answered(MediaChoice media) {
     channel_.on_hangup(HangupCause::Failure);
     return;
   }
+  apply_direction(media.remote_direction);
   channel_.on_answered();
 }
 
@@ -264,6 +287,9 @@ void start_inbound_call(SipShared& s, Loop& loop, InboundCall call) {
     channel->on_hangup(HangupCause::Failure);
     return;
   }
+  // An offer that starts on hold (sendonly / inactive) is answered with the direction it
+  // leaves us, and nothing is sent until a re-INVITE asks for our media.
+  leg->answer_offer_direction(call.media.remote_direction);
   channel->set_driver(std::move(leg));
   log(LogLevel::Verbose, "chan_sip", channel->name(), ": call from ", call.caller.number, " to ",
       call.exten, " enters ", call.endpoint.context);

@@ -50,6 +50,8 @@ class CallLeg : public ChannelDriver {
   // Applies a negotiated stream to the RTP session. False (with a log line) when the codec
   // is not available.
   bool apply_media(const MediaChoice& choice);
+  // The direction of the far end's initial offer: ours in the answer, and whether we send.
+  void answer_offer_direction(SdpDirection theirs);
 
   // ChannelDriver
   void call() override;
@@ -73,6 +75,8 @@ class CallLeg : public ChannelDriver {
   void remote_dtmf(char digit);
 
  private:
+  // Sends or not as the far end's direction asks, and holds the channel while it wants none.
+  void apply_direction(SdpDirection theirs);
   std::string local_sdp(bool offer);
   // Once a second while media flows: a MediaStalled event when nothing arrived for
   // media_warning seconds although we keep sending (one-way audio), MediaResumed after.

@@ -237,6 +237,19 @@ Result<std::shared_ptr<const SipConfig>> build_sip_config(const Config& sip, con
       auto warn = g->get_int("media_warning", c->media_warning_seconds, 0, 3600);
       if (!warn) return warn.error();
       c->media_warning_seconds = *warn;
+      auto& jb = c->jitter_buffer;
+      auto enable = g->get_bool("jbenable", jb.enabled);
+      if (!enable) return enable.error();
+      auto min = g->get_int("jbminsize", jb.min_ms, 0, 500);
+      if (!min) return min.error();
+      auto max = g->get_int("jbmaxsize", jb.max_ms, 20, 500);
+      if (!max) return max.error();
+      if (*max < *min)
+        return make_error(cat(where(*g, "jbmaxsize"), ": jbmaxsize (", *max, " ms) is below jbminsize (",
+                              *min, " ms)"));
+      auto resync = g->get_int("jbresyncthreshold", jb.resync_ms, 100, 60000);
+      if (!resync) return resync.error();
+      jb = JitterBufferSettings{*enable, *min, *max, *resync};
     }
   }
   return std::shared_ptr<const SipConfig>(std::move(c));

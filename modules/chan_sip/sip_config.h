@@ -68,6 +68,7 @@ struct SipConfig {
   // rtp.conf media_warning: seconds without RTP from a peer we keep sending to before a
   // MediaStalled event (one-way audio); 0 turns the check off.
   int media_warning_seconds = 5;
+  JitterBufferSettings jitter_buffer;  // rtp.conf jb*: in front of every decoder
   std::map<std::string, Endpoint> endpoints;
 
   const Endpoint* endpoint(const std::string& name) const {

@@ -2,12 +2,9 @@
 // lookup tables live in the core (zvon/g711.h), where the RTP relay transcodes with them too.
 // Encoders keep no state; a decoder keeps SpanDSP's packet-loss concealment state for its
 // own stream.
-#include <stdint.h>  // SpanDSP's headers use the C integer types without including them
-#include <spandsp/telephony.h>
-#include <spandsp/plc.h>
-
 #include "zvon/core.h"
 #include "zvon/g711.h"
+#include "zvon/pitch_concealer.h"
 
 namespace zvon {
 namespace {
@@ -26,29 +23,22 @@ class G711Encoder final : public CodecEncoder {
   Law law_;
 };
 
-struct PlcFree {
-  void operator()(plc_state_t* s) const { plc_free(s); }
-};
-
-// Decoding keeps SpanDSP's concealment state up to date (the last pitch period heard), so a
-// lost packet can be filled with that period repeated and faded, as G.711 Appendix I does.
+// Decoding keeps the concealment state up to date (the last pitch period heard), so a lost
+// packet can be filled with that period repeated and faded, as G.711 Appendix I does.
 class G711Decoder final : public CodecDecoder {
  public:
-  using Plc = std::unique_ptr<plc_state_t, PlcFree>;
-  G711Decoder(Law law, Plc plc) : law_(law), plc_(std::move(plc)) {}
+  explicit G711Decoder(Law law) : law_(law) {}
+  bool valid() const { return plc_.valid(); }
   size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) override {
     size_t n = law_ == Law::Mu ? g711::decode_ulaw(payload, out) : g711::decode_alaw(payload, out);
-    plc_rx(plc_.get(), out.data(), int(n));
+    plc_.heard(out.first(n));
     return n;
   }
-  size_t conceal(std::span<const uint8_t>, std::span<int16_t> out) override {
-    int n = plc_fillin(plc_.get(), out.data(), int(out.size()));
-    return n > 0 ? size_t(n) : 0;
-  }
+  size_t conceal(std::span<const uint8_t>, std::span<int16_t> out) override { return plc_.conceal(out); }
 
  private:
   Law law_;
-  Plc plc_;
+  PitchConcealer plc_;
 };
 
 class G711Codec final : public Codec {
@@ -64,9 +54,9 @@ class G711Codec final : public Codec {
   }
   std::unique_ptr<CodecDecoder> make_decoder(const CodecSettings& settings) const override {
     if (pcm_rate(settings) != 8000) return nullptr;
-    G711Decoder::Plc plc(plc_init(nullptr));
-    if (!plc) return nullptr;
-    return std::make_unique<G711Decoder>(law_, std::move(plc));
+    auto decoder = std::make_unique<G711Decoder>(law_);
+    if (!decoder->valid()) return nullptr;
+    return decoder;
   }
 
  private:

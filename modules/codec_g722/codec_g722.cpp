@@ -3,6 +3,15 @@
 // implementations), so a 20 ms packet of 160 bytes advances the timestamp by 160.
 // SpanDSP can also take and give 8 kHz PCM (it drops the upper band), which is what a bridge
 // to a G.711 leg wants: the translation path then needs no resampler at all.
+//
+// Packet-loss concealment: G.722 has none in SpanDSP, so the decoded PCM goes through
+// SpanDSP's G.711 Appendix I style PLC (pitch-period repetition, faded out, and an overlap-add
+// into the first good packet after the gap). That code is written for 8 kHz; at 16 kHz its
+// pitch search covers 133-400 Hz instead of 66-200 Hz and the fade is twice as fast (silent
+// after 25 ms instead of 50), which still fills a lost packet with the voice's sound rather
+// than a click. The sub-band ADPCM decoder never saw the lost bits: after a short gap it
+// re-converges by itself within a few milliseconds (and the overlap-add hides that), after a
+// long one its predictor is so far from the encoder's that it starts over from reset.
 #include <stdint.h>  // SpanDSP's headers use the C integer types without including them
 #include <spandsp/telephony.h>
 #include <spandsp/g722.h>
@@ -10,6 +19,7 @@
 #include <array>
 
 #include "zvon/core.h"
+#include "zvon/pitch_concealer.h"
 
 namespace zvon {
 namespace {
@@ -26,6 +36,8 @@ struct EncodeStateFree {
 struct DecodeStateFree {
   void operator()(g722_decode_state_t* s) const { g722_decode_free(s); }
 };
+// Concealed audio beyond this many ms means the decoder restarts at the next packet.
+constexpr int kResetAfterMs = 60;
 
 class G722Encoder final : public CodecEncoder {
  public:
@@ -48,16 +60,29 @@ class G722Decoder final : public CodecDecoder {
  public:
   using State = std::unique_ptr<g722_decode_state_t, DecodeStateFree>;
   G722Decoder(State s, int pcm_rate) : s_(std::move(s)), pcm_rate_(pcm_rate) {}
+  bool valid() const { return plc_.valid(); }
   size_t decode(std::span<const uint8_t> payload, std::span<int16_t> out) override {
+    if (concealed_samples_ > size_t(pcm_rate_ * kResetAfterMs / 1000))
+      g722_decode_init(s_.get(), kBitRate, options_for(pcm_rate_));  // in place: no allocation
+    concealed_samples_ = 0;
     size_t samples = pcm_rate_ == 8000 ? payload.size() : payload.size() * 2;
     if (samples > out.size()) payload = payload.first(pcm_rate_ == 8000 ? out.size() : out.size() / 2);
     int n = g722_decode(s_.get(), out.data(), payload.data(), int(payload.size()));
-    return n > 0 ? size_t(n) : 0;
+    if (n <= 0) return 0;
+    plc_.heard(out.first(size_t(n)));
+    return size_t(n);
+  }
+  size_t conceal(std::span<const uint8_t>, std::span<int16_t> out) override {
+    size_t n = plc_.conceal(out);
+    concealed_samples_ += n;
+    return n;
   }
 
  private:
   State s_;
+  PitchConcealer plc_;
   int pcm_rate_;
+  size_t concealed_samples_ = 0;
 };
 
 class G722Codec final : public Codec {
@@ -78,7 +103,9 @@ class G722Codec final : public Codec {
     if (!has_pcm_rate(rate)) return nullptr;
     G722Decoder::State s(g722_decode_init(nullptr, kBitRate, options_for(rate)));
     if (!s) return nullptr;
-    return std::make_unique<G722Decoder>(std::move(s), rate);
+    auto decoder = std::make_unique<G722Decoder>(std::move(s), rate);
+    if (!decoder->valid()) return nullptr;
+    return decoder;
   }
 };
 

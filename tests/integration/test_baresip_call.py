@@ -103,8 +103,10 @@ class Baresip:
     """One baresip registered with zvon as `user`, sending a `freq` Hz sine as `codec`."""
 
     def __init__(self, z, user, codec, freq, answer="manual", codec_modules=("g711.so",),
-                 source_rate=RATE, source_channels=1):
-        """baresip 1.0's aufile wants the codec's own rate and channels (opus: 48000, 2)."""
+                 source_rate=RATE, source_channels=1, source_seconds=None):
+        """baresip 1.0's aufile wants the codec's own rate and channels (opus: 48000, 2).
+        baresip hangs up when its source file ends: `source_seconds` long (default 30 s at
+        8 kHz, 5 s at other rates)."""
         self.user = user
         self.dir = os.path.join(z.dir, "baresip-%s-%d" % (user, int(time.monotonic() * 1000)))
         os.makedirs(self.dir)
@@ -114,8 +116,8 @@ class Baresip:
             self.ctrl_port = free_port("tcp")
             self.rtp_range = free_port_range(20)
             source = os.path.join(self.dir, "source.wav")
-            write_tone(source, freq, 30 if source_rate == RATE else 5, rate=source_rate,
-                       channels=source_channels)
+            seconds = source_seconds or (30 if source_rate == RATE else 5)
+            write_tone(source, freq, seconds, rate=source_rate, channels=source_channels)
             with open(os.path.join(self.dir, "config"), "w") as f:
                 f.write("\n".join([
                     "poll_method epoll",

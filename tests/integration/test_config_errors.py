@@ -82,6 +82,23 @@ def test_module_reload_error_keeps_old_configuration():
         check(status == 0 and "101" in out and "104" not in out, out)
 
 
+def test_jitter_buffer_settings_are_checked():
+    # A jitter buffer whose maximum is below its minimum, or beyond what it can hold.
+    with Zvon() as z:
+        good = z.read_etc("rtp.conf")
+        for bad, words in (({"jbminsize": 100, "jbmaxsize": 60}, "jbmaxsize (60 ms) is below jbminsize"),
+                           ({"jbmaxsize": 5000}, "jbmaxsize")):
+            text = good
+            for key, value in bad.items():
+                text = re.sub(r"(?m)^%s\s*=.*$" % key, "%s = %d" % (key, value), text)
+            check(text != good, "rtp.conf names the jitter buffer settings:\n" + good)
+            z.write_etc("rtp.conf", text)
+            status, out = z.rx("module reload chan_sip")
+            check(status == 1 and re.search(r"rtp\.conf:\d+(:\d+)?: ", out) and words in out,
+                  "rtp.conf %r should be refused with file:line: %s" % (bad, out))
+        z.write_etc("rtp.conf", good)
+
+
 if __name__ == "__main__":
     run_tests([
         test_bad_core_setting_refuses_start,
@@ -89,4 +106,5 @@ if __name__ == "__main__":
         test_garbage_config_file_is_reported_not_crashed,
         test_dialplan_reload_error_keeps_running_dialplan,
         test_module_reload_error_keeps_old_configuration,
+        test_jitter_buffer_settings_are_checked,
     ])

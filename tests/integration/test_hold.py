@@ -60,6 +60,18 @@ def check_held(caller_got, callee_got, phase):
     check(len({p["payload"] for p in music}) > 10, "%s: the music changes (not one repeated frame)" % phase)
 
 
+def holding_caller(z, service, a, a2, f):
+    """sipp's uac_hold.xml as 101 calling `service`, its RTP on sockets a then a2, writing the
+    files f["uac"], f["held"], f["resumed"], f["held2"] as it goes."""
+    return run_sipp("uac_hold.xml", "127.0.0.1:%d" % z.sip_port, user="101",
+                    password=SECRETS["101"], service=service, timeout=40, background=True,
+                    work_dir=z.dir,
+                    extra_keys={"caller": "101", "rtp_port": a.getsockname()[1],
+                                "rtp_port2": a2.getsockname()[1], "info_file": f["uac"],
+                                "hold_file": f["held"], "resume_file": f["resumed"],
+                                "hold2_file": f["held2"]})
+
+
 def test_hold_plays_music_and_unhold_resumes(z):
     a, a2, b = udp_socket(), udp_socket(), udp_socket()
     work = tempfile.mkdtemp(prefix="hold-", dir=z.dir)
@@ -71,13 +83,7 @@ def test_hold_plays_music_and_unhold_resumes(z):
                    extra_keys={"rtp_port": b.getsockname()[1], "info_file": f["uas"]},
                    work_dir=z.dir)
     check(wait_port_taken(uas_port), "the UAS sipp did not start")
-    uac = run_sipp("uac_hold.xml", "127.0.0.1:%d" % z.sip_port, user="101",
-                   password=SECRETS["101"], service="102", timeout=40, background=True,
-                   work_dir=z.dir,
-                   extra_keys={"caller": "101", "rtp_port": a.getsockname()[1],
-                               "rtp_port2": a2.getsockname()[1], "info_file": f["uac"],
-                               "hold_file": f["held"], "resume_file": f["resumed"],
-                               "hold2_file": f["held2"]})
+    uac = holding_caller(z, "102", a, a2, f)
     try:
         caller_side, callee_side = wait_file(f["uac"]), wait_file(f["uas"])
         if not (caller_side and callee_side):
@@ -131,6 +137,82 @@ def test_hold_plays_music_and_unhold_resumes(z):
         w.close()
 
 
+def own_media(sock, dest, seconds=0.8):
+    """Sends the caller's 20 ms packets from `sock` for `seconds`; the audio packets it gets."""
+    drain(sock)
+    got = []
+    start = time.monotonic()
+    for i in range(int(seconds / 0.02)):  # bounded: one packet per 20 ms
+        sock.sendto(rtp_packet(0, 900 + i, 160 * i, 0x3333, CALLER), dest)
+        got += available(sock)
+        time.sleep(max(0, start + 0.02 * (i + 1) - time.monotonic()))
+    time.sleep(0.1)
+    got += available(sock)
+    return [p for _, p in got if p["pt"] == 0]
+
+
+def test_hold_outside_a_bridge(z):
+    """A caller in MusicOnHold() or Echo() (no bridge) holds with a=sendonly: zvon answers
+    recvonly and sends it nothing until the re-INVITE back to sendrecv, then sends again, to
+    the new port that re-INVITE names; the c=0.0.0.0 hold stops it again."""
+    for service, app in (("7300", "MusicOnHold()"), ("600", "Echo()")):
+        a, a2 = udp_socket(), udp_socket()
+        work = tempfile.mkdtemp(prefix="hold-app-", dir=z.dir)
+        f = {k: os.path.join(work, k) for k in ("uac", "held", "resumed", "held2")}
+        uac = holding_caller(z, service, a, a2, f)
+        try:
+            zvon_side = wait_file(f["uac"])
+            if not zvon_side:
+                raise AssertionError("the call to %s was not set up:\n%s\n%s"
+                                     % (app, uac.finish().describe(), z.log_text()[-3000:]))
+            got = own_media(a, zvon_side)
+            check(len(got) >= 20, "%s: the caller gets media before hold (%d packets)" % (app, len(got)))
+            if app == "Echo()":
+                check(all(p["payload"] == CALLER for p in got), "Echo() sends the caller back")
+            check(wait_file_exists(f["held"]), "%s: the hold re-INVITE was answered recvonly" % app)
+            time.sleep(0.1)
+            got = own_media(a, zvon_side)
+            check(not got, "%s: nothing is sent to the holding caller (got %d packets)" % (app, len(got)))
+            check(wait_file_exists(f["resumed"]), "%s: the unhold re-INVITE was answered sendrecv" % app)
+            time.sleep(0.1)
+            got = own_media(a2, zvon_side)
+            check(len(got) >= 20, "%s: media resumes to the caller's new port (%d packets)" % (app, len(got)))
+            check(wait_file_exists(f["held2"]), "%s: the c=0.0.0.0 hold was answered recvonly" % app)
+            time.sleep(0.1)
+            got = own_media(a2, zvon_side)
+            check(not got, "%s: nothing is sent on the c=0.0.0.0 hold (got %d packets)" % (app, len(got)))
+        finally:
+            r = uac.finish()
+            a.close()
+            a2.close()
+        check(r.ok, "%s: UAC: %s%s" % (app, r.describe(), z.log_text()[-3000:]))
+
+
+def test_call_starting_on_hold(z):
+    """An INVITE whose offer is already a=sendonly (a phone that calls on hold) into Echo():
+    zvon answers a=recvonly and sends nothing back, while it still hears the caller (its '#',
+    sent as SIP INFO, ends the Echo and the call)."""
+    from test_dtmf import TE_FORMATS, info_request, run_call
+    echoed = []
+
+    def during(media):
+        sock = udp_socket()
+        try:
+            echoed.extend(own_media(sock, media))
+        finally:
+            sock.close()
+
+    # The '#' comes after the 0.8 s in which the caller's packets would have been echoed.
+    actions = '  <pause milliseconds="1500"/>\n' + info_request(3, "application/dtmf-relay",
+                                                            "Signal=#\n      Duration=160", 200)
+    r = run_call(z, actions,
+                 (TE_FORMATS[0], TE_FORMATS[1] + "\n      a=sendonly"), service="600", during=during)
+    check(r.ok, "the call, ended by zvon after '#': " + r.describe() + z.log_text()[-3000:])
+    answer = [m for m in r.messages.split("SIP/2.0 200 OK")[1:] if "m=audio" in m]
+    check(answer and "a=recvonly" in answer[0], "the 200 OK answers recvonly:\n" + r.messages[-3000:])
+    check(not echoed, "Echo() sent %d packets to a caller that offered sendonly" % len(echoed))
+
+
 def wait_file_exists(path, timeout=10.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -170,11 +252,19 @@ def test_moh_reload_error_keeps_the_classes(z):
         z.rx("module reload res_musiconhold")
 
 
+# Apps that are not a bridge, for a caller that holds.
+HOLD_DIALPLAN = DIALPLAN + """
+exten => 7300,1,Answer()
+ same => n,MusicOnHold()
+"""
+
 if __name__ == "__main__":
-    with Zvon(dialplan={"extensions.conf": DIALPLAN},
+    with Zvon(dialplan={"extensions.conf": HOLD_DIALPLAN},
               zvon_general={"log_level": "verbose"}) as zvon:
         run_tests([
             test_moh_classes_command,
             test_moh_reload_error_keeps_the_classes,
             test_hold_plays_music_and_unhold_resumes,
+            test_hold_outside_a_bridge,
+            test_call_starting_on_hold,
         ], zvon)

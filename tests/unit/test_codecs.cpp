@@ -189,3 +189,60 @@ TEST_CASE("g711: a lost packet is filled with the last period, not silence", "[c
     CHECK(test::tone_fraction(pcm, 500, 8000) > 0.8);
   }
 }
+
+// G.722 has no concealment of its own; its decoder runs SpanDSP's pitch-repetition PLC on the
+// 16 kHz output. A lost packet of a steady tone comes out as that tone at about its level,
+// without a click where it starts or where real audio resumes, and the audio after the gap is
+// clean again.
+TEST_CASE("g722: a lost packet is concealed without clicks, and decoding recovers", "[codec][g722]") {
+  test::CodecModules m;
+  auto g722 = m.codec("G722");
+  for (int rate : {16000, 8000}) {
+    const size_t frame = size_t(rate / 50);
+    auto enc = g722->make_encoder(CodecSettings{rate, {}});
+    auto dec = g722->make_decoder(CodecSettings{rate, {}});
+    REQUIRE(enc);
+    REQUIRE(dec);
+    auto in = test::sine(250, rate, frame * 30, 0.4);
+    std::vector<int16_t> out, clean;
+    std::vector<uint8_t> packet(320);
+    std::vector<int16_t> pcm(frame);
+    auto ref_dec = g722->make_decoder(CodecSettings{rate, {}});
+    const size_t lost = 15;
+    for (size_t i = 0; i < 30; ++i) {
+      size_t bytes = enc->encode(std::span(in).subspan(i * frame, frame), packet);
+      REQUIRE(bytes > 0);
+      std::vector<int16_t> ref(frame);
+      REQUIRE(ref_dec->decode(std::span<const uint8_t>(packet).first(bytes), ref) == frame);
+      clean.insert(clean.end(), ref.begin(), ref.end());
+      size_t n = i == lost ? dec->conceal({}, pcm) : dec->decode(std::span<const uint8_t>(packet).first(bytes), pcm);
+      REQUIRE(n == frame);
+      out.insert(out.end(), pcm.begin(), pcm.begin() + long(n));
+    }
+    auto concealed = std::span<const int16_t>(out).subspan(lost * frame, frame);
+    double e = 0, ref_e = 0;
+    for (size_t i = 0; i < frame; ++i) {
+      e += double(concealed[i]) * concealed[i];
+      ref_e += double(clean[lost * frame + i]) * clean[lost * frame + i];
+    }
+    const double rms = std::sqrt(e / double(frame)), ref_rms = std::sqrt(ref_e / double(frame));
+    // The largest step between neighbouring samples in clean audio, and around the gap.
+    auto max_step = [&](size_t from, size_t to) {
+      int step = 0;
+      for (size_t i = from + 1; i < to; ++i) step = std::max(step, std::abs(out[i] - out[i - 1]));
+      return step;
+    };
+    int clean_step = 0;
+    for (size_t i = frame * 5 + 1; i < frame * 14; ++i) clean_step = std::max(clean_step, std::abs(clean[i] - clean[i - 1]));
+    const int gap_step = max_step(lost * frame - 8, (lost + 1) * frame + 8);
+    const double after = test::aligned_snr_db(std::span<const int16_t>(clean).subspan((lost + 3) * frame, frame * 10),
+                                              std::span<const int16_t>(out).subspan((lost + 3) * frame, frame * 10), 0, 0);
+    INFO("rate " << rate << ": concealed rms " << rms << " of " << ref_rms << ", tone "
+                 << test::tone_fraction(concealed, 250, rate) << ", steps " << gap_step << " vs " << clean_step
+                 << ", SNR 60 ms after the gap " << after << " dB");
+    CHECK(rms > 0.3 * ref_rms);
+    CHECK(test::tone_fraction(concealed, 250, rate) > 0.8);
+    CHECK(gap_step < 2 * clean_step);
+    CHECK(after > 30);
+  }
+}

@@ -23,6 +23,16 @@ struct RtpPortRange {
   uint16_t max = 20000;
 };
 
+// The adaptive jitter buffer in front of every decoder of received audio (transcoding,
+// in-band DTMF); rtp.conf jbenable / jbminsize / jbmaxsize / jbresyncthreshold. Relayed audio
+// (the same codec on both legs) never goes through it.
+struct JitterBufferSettings {
+  bool enabled = true;
+  int min_ms = 20;      // the playout delay never goes below this ...
+  int max_ms = 200;     // ... nor above this
+  int resync_ms = 1000; // a timestamp this far from the playout point starts the stream over
+};
+
 class RtpSession : public MediaEndpoint {
  public:
   // Binds a UDP socket on `bind_address` at an even port from `ports`. The loop's thread.
@@ -55,6 +65,8 @@ class RtpSession : public MediaEndpoint {
   // Whether anything is sent to the peer: off while the peer's SDP says it does not want our
   // media (it put the call on hold with sendonly / inactive).
   virtual void set_sending(bool on) = 0;
+  // Applies to decoders made from now on (the next codec change or transcoding path).
+  virtual void set_jitter_buffer(const JitterBufferSettings& settings) = 0;
 
   struct Stats {
     uint64_t packets_received = 0;
@@ -74,6 +86,17 @@ class RtpSession : public MediaEndpoint {
     double rtt_ms = -1;               // round trip, from its report's LSR/DLSR
     double remote_loss_percent = -1;  // the fraction it lost of what we sent
     double remote_jitter_ms = -1;     // the jitter it sees on what we send
+    // The jitter buffer in front of the decoder of this leg's received audio (a transcoded
+    // bridge, in-band DTMF); all zero while nothing decodes it.
+    bool jb_active = false;
+    int jb_delay_ms = 0;   // current playout delay
+    int jb_target_ms = 0;  // what the delay is steered to
+    uint64_t jb_late = 0;       // arrived after their playout time: dropped
+    uint64_t jb_lost = 0;       // never arrived in time: concealed
+    uint64_t jb_concealed = 0;  // 20 ms frames filled in by the codec's PLC / FEC
+    uint64_t jb_reordered = 0;
+    uint64_t jb_duplicates = 0;
+    uint64_t jb_resyncs = 0;    // new SSRC, timestamp jump
   };
   virtual Stats stats() const = 0;
 };

@@ -1,7 +1,5 @@
 #include "inband_dtmf.h"
 
-#include <array>
-
 // SpanDSP's headers are not self-contained: these come before dtmf.h in this order.
 extern "C" {
 #include <spandsp/telephony.h>
@@ -13,7 +11,6 @@ extern "C" {
 #include <spandsp/dtmf.h>
 }
 
-#include "zvon/g711.h"
 
 namespace zvon {
 
@@ -34,19 +31,6 @@ void InbandDtmfDetector::on_digits(void* self, const char* digits, int len) {
 void InbandDtmfDetector::feed(std::span<const int16_t> pcm) {
   if (!rx_ || pcm.empty()) return;
   dtmf_rx(rx_.get(), pcm.data(), int(pcm.size()));
-}
-
-bool InbandDtmfDetector::feed_g711(std::string_view codec_name, std::span<const uint8_t> payload) {
-  // 60 ms of 8 kHz audio per chunk: packets are normally 20 ms, longer ones go in pieces.
-  std::array<int16_t, 480> pcm;
-  const bool ulaw = codec_name == "PCMU";
-  if (!ulaw && codec_name != "PCMA") return false;
-  while (!payload.empty()) {
-    size_t n = ulaw ? g711::decode_ulaw(payload, pcm) : g711::decode_alaw(payload, pcm);
-    feed(std::span<const int16_t>(pcm.data(), n));
-    payload = payload.subspan(n);
-  }
-  return true;
 }
 
 }  // namespace zvon

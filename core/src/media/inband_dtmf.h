@@ -1,12 +1,12 @@
-// In-band DTMF: digits found in received G.711 audio by SpanDSP's DTMF receiver (Goertzel
-// filters with twist and duration checks), for phones that send their keys as tones.
+// In-band DTMF: digits found in received audio by SpanDSP's DTMF receiver (Goertzel filters
+// with twist and duration checks), for phones that send their keys as tones. The session
+// feeds it 8 kHz audio decoded behind its jitter buffer (DecodedStream), whatever the codec.
 // One detector per RTP stream; the owning session's loop.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
-#include <string_view>
 
 struct dtmf_rx_state_s;
 
@@ -22,9 +22,6 @@ class InbandDtmfDetector {
 
   // 8 kHz 16-bit samples, in order.
   void feed(std::span<const int16_t> pcm);
-  // One G.711 payload of codec `codec_name` ("PCMU" / "PCMA"); other codecs are ignored
-  // (false). No allocation: decoded into a buffer on the stack.
-  bool feed_g711(std::string_view codec_name, std::span<const uint8_t> payload);
 
  private:
   static void on_digits(void* self, const char* digits, int len);

@@ -264,6 +264,8 @@ void RtpSessionImpl::set_codec(Pinned<Codec> codec, int audio_payload_type, int 
                                std::string_view remote_fmtp, int ptime_ms) {
   // Made by the old codec's module: they go before its pin does, and are made again lazily.
   audio_encoder_.reset();
+  inband_stream_.reset();
+  translator_clock_.reset();
   translator_.reset();
   translator_from_ = {};
   codec_ = std::move(codec);
@@ -274,6 +276,22 @@ void RtpSessionImpl::set_codec(Pinned<Codec> codec, int audio_payload_type, int 
   dtmf_pt_ = dtmf_payload_type;
   warned_transcode_ = false;
   have_source_ = false;  // whatever comes next starts a new timeline (with a marker)
+  if (inband_) make_inband_stream();
+}
+
+void RtpSessionImpl::set_jitter_buffer(const JitterBufferSettings& settings) {
+  jb_settings_ = settings;
+  if (inband_) make_inband_stream();
+}
+
+void RtpSessionImpl::make_inband_stream() {
+  inband_stream_.reset();
+  if (!codec_ || !inband_) return;
+  // The detector wants 8 kHz; every shipped codec decodes at that rate.
+  inband_stream_ = DecodedStream::make(loop_, *codec_, 8000, jb_settings_,
+                                       [this](std::span<const int16_t> pcm, JitterBuffer::Frame) {
+                                         if (inband_) inband_->feed(pcm);
+                                       });
 }
 
 void RtpSessionImpl::set_dtmf_listener(std::function<void(char, DtmfSource)> listener) {
@@ -282,6 +300,7 @@ void RtpSessionImpl::set_dtmf_listener(std::function<void(char, DtmfSource)> lis
 
 void RtpSessionImpl::set_inband_dtmf(bool on) {
   if (!on) {
+    inband_stream_.reset();
     inband_.reset();
     return;
   }
@@ -289,6 +308,7 @@ void RtpSessionImpl::set_inband_dtmf(bool on) {
   inband_ = std::make_unique<InbandDtmfDetector>([this](char digit) {
     if (dtmf_listener_) dtmf_listener_(digit, DtmfSource::Inband);
   });
+  make_inband_stream();
 }
 
 RtpSession::Stats RtpSessionImpl::stats() const {
@@ -300,6 +320,22 @@ RtpSession::Stats RtpSessionImpl::stats() const {
     s.mos = mos_estimate(100.0 * double(std::max<int64_t>(s.packets_lost, 0)) / double(s.packets_expected),
                          s.jitter_ms);
   s.last_received_ms = latched_ ? last_from_remote_ms_ : 0;
+  // The buffer in front of whatever decodes this leg's audio: the peer's translator when a
+  // bridge transcodes it, else the in-band DTMF detector's.
+  const JitterBuffer* inband = inband_stream_ ? inband_stream_->jitter_buffer() : nullptr;
+  const JitterBuffer::Stats* jb = relayed_jb_ ? relayed_jb_.get() : inband ? &inband->stats() : nullptr;
+  if (jb) {
+    const auto& j = *jb;
+    s.jb_active = true;
+    s.jb_delay_ms = j.delay_ms;
+    s.jb_target_ms = j.target_ms;
+    s.jb_late = j.late;
+    s.jb_lost = j.lost;
+    s.jb_concealed = j.concealed;
+    s.jb_reordered = j.reordered;
+    s.jb_duplicates = j.duplicates;
+    s.jb_resyncs = j.resyncs;
+  }
   return s;
 }
 
@@ -368,7 +404,7 @@ void RtpSessionImpl::on_datagram(uint8_t* data, size_t len, const sockaddr* from
     if (receive_stats_.received() && packet.ssrc() != stats_ssrc_) receive_stats_.reset();
     stats_ssrc_ = packet.ssrc();
     receive_stats_.on_packet(packet.seq(), packet.timestamp(), uv_hrtime() / 1000, clock_rate());
-    if (inband_) inband_->feed_g711(codec_->name(), packet.payload());
+    if (inband_stream_) inband_stream_->put(packet);
   }
   for (MediaTap* tap : taps_) tap->on_rtp_received(*this, packet);
   if (receiver_) receiver_->on_rtp(*this, packet);
@@ -455,7 +491,7 @@ void RtpSessionImpl::relay_translated(const RtpPacket& packet, const MediaEndpoi
     translator_from_ = from.pinned_codec();
     std::string why = "no decoder";
     if (translator_from_.get() == from_codec)
-      translator_ = Translator::make(*from_codec, *codec_, remote_fmtp_, ptime_ms_, &why);
+      translator_ = Translator::make(*from_codec, *codec_, remote_fmtp_, ptime_ms_, &why, &jb_settings_);
     if (!translator_) {
       translator_from_ = {};
       if (!warned_transcode_) {
@@ -468,6 +504,12 @@ void RtpSessionImpl::relay_translated(const RtpPacket& packet, const MediaEndpoi
     log(LogLevel::Verbose, kLog, "port ", local_port_, ": transcoding ",
         translator_->path().describe(*from_codec, *codec_));
     have_source_ = false;
+    translator_clock_.reset();
+    if (translator_->buffered()) {
+      translator_clock_ = std::make_unique<PlayoutClock>(loop_, [this](uint64_t ms) { return play_translated(ms); });
+      last_played_ = JitterBuffer::Frame::Silence;
+      if (auto* source = dynamic_cast<const RtpSessionImpl*>(&from)) source->relayed_jb_ = translator_->jitter_buffer()->shared_stats();
+    }
   }
   Source source{&from, packet.ssrc()};
   if (!have_source_ || !(source == source_)) {
@@ -475,9 +517,23 @@ void RtpSessionImpl::relay_translated(const RtpPacket& packet, const MediaEndpoi
     relay_base_pending_ = true;
     translator_->restart();
   }
+  if (translator_->buffered()) {
+    translator_->buffer(packet, loop_.now_ms());
+    translator_clock_->kick();
+    return;
+  }
   relay_marker_ = packet.marker();
   translator_->translate(packet, relay_sink_);
   relay_marker_ = false;
+}
+
+bool RtpSessionImpl::play_translated(uint64_t playout_ms) {
+  // The first audio after a silence starts a talk spurt: the marker tells the far end's
+  // jitter buffer it may adjust there.
+  relay_marker_ = last_played_ == JitterBuffer::Frame::Silence;
+  last_played_ = translator_->play(playout_ms, relay_sink_);
+  relay_marker_ = false;
+  return !translator_->jitter_buffer()->idle();
 }
 
 void RtpSessionImpl::relay(const RtpPacket& packet, const MediaEndpoint& from) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "decoded_stream.h"
 #include "inband_dtmf.h"
 #include "rtcp.h"
 #include "rtp_receive_stats.h"
@@ -41,6 +42,7 @@ class RtpSessionImpl final : public RtpSession {
   void set_inband_dtmf(bool on) override;
   void set_symmetric(bool on) override { symmetric_ = on; }
   void set_sending(bool on) override { sending_ = on; }
+  void set_jitter_buffer(const JitterBufferSettings& settings) override;
   Stats stats() const override;
 
   // MediaEndpoint
@@ -88,6 +90,10 @@ class RtpSessionImpl final : public RtpSession {
   void send(int payload_type, bool marker, uint32_t timestamp, size_t payload_len);
   // Relays audio of another codec through a Translator made for it (once per codec change).
   void relay_translated(const RtpPacket& packet, const MediaEndpoint& from);
+  // One 20 ms frame of the jitter-buffered translator onto the wire; false once it is idle.
+  bool play_translated(uint64_t playout_ms);
+  // In-band DTMF: this leg's received audio, decoded at 8 kHz behind a jitter buffer.
+  void make_inband_stream();
   // Sends an encoded payload (copied behind the header) from a translator or our own encoder.
   void send_payload(std::span<const uint8_t> payload, uint32_t timestamp, bool marker);
 
@@ -115,6 +121,7 @@ class RtpSessionImpl final : public RtpSession {
   // Symmetric RTP: once packets arrive, the address they come from is the peer's.
   bool symmetric_ = true;
   bool sending_ = true;
+  JitterBufferSettings jb_settings_;
   bool latched_ = false;
   uint32_t latched_ssrc_ = 0;
   uint64_t last_from_remote_ms_ = 0;
@@ -129,6 +136,11 @@ class RtpSessionImpl final : public RtpSession {
   // The relayed peer's codec (pinned while its decoder lives here) and the translator to ours.
   Pinned<Codec> translator_from_;
   std::unique_ptr<Translator> translator_;  // after translator_from_: destroyed first
+  std::unique_ptr<PlayoutClock> translator_clock_;  // after translator_: stopped first
+  JitterBuffer::Frame last_played_ = JitterBuffer::Frame::Silence;
+  // The statistics of the jitter buffer of the peer that transcodes what this leg receives,
+  // for stats(); kept when that buffer goes, so the hang-up event still has them.
+  mutable std::shared_ptr<const JitterBuffer::Stats> relayed_jb_;
   bool warned_transcode_ = false;
   RelaySink relay_sink_;
   AudioSink audio_sink_;
@@ -143,6 +155,7 @@ class RtpSessionImpl final : public RtpSession {
   std::function<void(char, DtmfSource)> dtmf_listener_;
   DtmfReceiver dtmf_;
   std::unique_ptr<InbandDtmfDetector> inband_;  // while in-band detection is on
+  std::unique_ptr<DecodedStream> inband_stream_;  // feeds inband_; after it: destroyed first
   RtpReceiveStats receive_stats_;                // of the peer's audio stream
   uint32_t stats_ssrc_ = 0;                       // the stream receive_stats_ counts
 

@@ -15,7 +15,7 @@ constexpr int64_t kRebaseAfter = int64_t(1) << 30;
 }  // namespace
 
 std::unique_ptr<Translator> Translator::make(const Codec& from, const Codec& to, std::string_view to_fmtp,
-                                             int frame_ms, std::string* why) {
+                                             int frame_ms, std::string* why, const JitterBufferSettings* jitter) {
   TranslationPath path = find_translation_path(from, to);
   auto t = std::make_unique<Translator>(from, to, path);
   if (path.kind != TranslationPath::Kind::Transcode) return t;
@@ -32,6 +32,8 @@ std::unique_ptr<Translator> Translator::make(const Codec& from, const Codec& to,
     return nullptr;
   }
   t->pcm_.resize(kMaxDecoded);
+  if (jitter && jitter->enabled)
+    t->jb_ = std::make_unique<JitterBuffer>(*jitter, *t->decoder_, from.clock_rate(), path.decode_rate);
   return t;
 }
 
@@ -43,6 +45,17 @@ void Translator::restart() {
   seq_started_ = timing_started_ = false;
   last_samples_ = 0;
   if (encoder_) encoder_->reset();
+  if (jb_) jb_->reset();
+}
+
+JitterBuffer::Frame Translator::play(uint64_t playout_ms, PayloadSink& sink) {
+  auto kind = jb_->get(playout_ms, pcm_);
+  if (kind != JitterBuffer::Frame::Silence)
+    encoder_->push(std::span<const int16_t>(pcm_).first(jb_->frame_samples()), played_ts_, sink);
+  // Silence sends nothing (as DTX would), but time goes on: the next talk spurt's
+  // timestamps show the pause.
+  played_ts_ += uint32_t(to_clock_ / 50);
+  return kind;
 }
 
 uint32_t Translator::map_timestamp(uint32_t in_ts) {

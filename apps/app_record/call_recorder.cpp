@@ -8,8 +8,8 @@ CallRecorder::CallRecorder(Loop& loop, MediaEndpoint& endpoint, int rate, Sink& 
     : loop_(loop),
       endpoint_(endpoint),
       sink_(sink),
-      received_(rate),
-      sent_(rate),
+      received_(rate, true),
+      sent_(rate, false),
       received_frame_(received_.frame_samples()),
       sent_frame_(sent_.frame_samples()) {
   endpoint_.add_tap(this);
@@ -25,11 +25,11 @@ CallRecorder::CallRecorder(Loop& loop, MediaEndpoint& endpoint, int rate, Sink& 
 CallRecorder::~CallRecorder() { endpoint_.remove_tap(this); }
 
 void CallRecorder::on_rtp_received(const MediaEndpoint& endpoint, const RtpPacket& packet) {
-  received_.push(endpoint, packet);
+  received_.push(endpoint, packet, loop_.now_ms());
 }
 
 void CallRecorder::on_rtp_sent(const MediaEndpoint& endpoint, const RtpPacket& packet) {
-  sent_.push(endpoint, packet);
+  sent_.push(endpoint, packet, loop_.now_ms());
 }
 
 void CallRecorder::next_frame(LegDecoder& leg, std::vector<int16_t>& frame) {
@@ -44,6 +44,7 @@ void CallRecorder::tick() {
   // After a stall of the loop, a second at most is filled in at once.
   if (due > frames_ + 50) frames_ = due - 50;
   while (frames_ < due) {
+    received_.play(start_ms_ + frames_ * LegDecoder::kFrameMs);
     next_frame(received_, received_frame_);
     next_frame(sent_, sent_frame_);
     ++frames_;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 
+#include "zvon/rtp.h"
+
 namespace zvon::record {
 namespace {
 
@@ -11,13 +13,14 @@ constexpr size_t kMaxPacketSamples = 5760;
 
 }  // namespace
 
-LegDecoder::LegDecoder(int rate, int max_queued_ms)
-    : rate_(rate), pcm_(kMaxPacketSamples), queue_(frame_samples() * size_t(std::max(max_queued_ms / kFrameMs, 2))) {}
+LegDecoder::LegDecoder(int rate, bool buffered, int max_queued_ms)
+    : rate_(rate), buffered_(buffered), pcm_(kMaxPacketSamples), queue_(frame_samples() * size_t(std::max(max_queued_ms / kFrameMs, 2))) {}
 
 bool LegDecoder::use_codec(const MediaEndpoint& endpoint) {
   const Codec* codec = endpoint.codec();
   if (!codec) return false;
   if (codec == codec_.get() && decoder_) return true;
+  jitter_.reset();
   decoder_.reset();
   codec_ = endpoint.pinned_codec();
   if (codec_.get() != codec) return false;
@@ -29,13 +32,29 @@ bool LegDecoder::use_codec(const MediaEndpoint& endpoint) {
   decoder_ = codec->make_decoder(settings);
   started_ = false;
   resample_pos_ = 0;
-  return decoder_ != nullptr;
+  if (!decoder_) return false;
+  if (auto* rtp = dynamic_cast<const RtpSession*>(&endpoint); rtp && buffered_) {
+    const JitterBufferSettings jb = rtp->jitter_buffer();
+    if (jb.enabled) jitter_ = std::make_unique<JitterBuffer>(jb, *decoder_, codec->clock_rate(), decode_rate_);
+  }
+  return true;
 }
 
-void LegDecoder::push(const MediaEndpoint& endpoint, const RtpPacket& packet) {
+void LegDecoder::play(uint64_t playout_ms) {
+  if (!jitter_) return;
+  std::span<int16_t> frame(pcm_.data(), jitter_->frame_samples());
+  jitter_->get(playout_ms, frame);
+  emit(frame);
+}
+
+void LegDecoder::push(const MediaEndpoint& endpoint, const RtpPacket& packet, uint64_t now_ms) {
   if (packet.payload_type() != endpoint.audio_payload_type() || !use_codec(endpoint)) return;
   const auto payload = packet.payload();
   if (payload.empty()) return;
+  if (jitter_) {
+    jitter_->put(packet, now_ms);
+    return;
+  }
   if (!started_ || packet.ssrc() != ssrc_) {
     started_ = true;
     ssrc_ = packet.ssrc();

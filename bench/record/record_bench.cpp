@@ -71,14 +71,14 @@ struct ZvonRecording {
   std::vector<int16_t> a, b, mix, batch;
   SNDFILE* file;
   ZvonRecording(Pinned<Codec> codec, int pt, int rate, const std::filesystem::path& path)
-      : said(rate), heard(rate), a(said.frame_samples()), b(a.size()), mix(a.size()), file(open_wav(path, rate)) {
+      : said(rate, false), heard(rate, false), a(said.frame_samples()), b(a.size()), mix(a.size()), file(open_wav(path, rate)) {
     ep.codec_ = std::move(codec);
     ep.pt = pt;
   }
   ~ZvonRecording() { sf_close(file); }
   void packet(std::vector<uint8_t>& in, std::vector<uint8_t>& out) {
-    said.push(ep, RtpPacket(in.data(), in.size()));
-    heard.push(ep, RtpPacket(out.data(), out.size()));
+    said.push(ep, RtpPacket(in.data(), in.size()), 0);
+    heard.push(ep, RtpPacket(out.data(), out.size()), 0);
     while (said.pop(a)) {
       if (!heard.pop(b)) std::fill(b.begin(), b.end(), int16_t(0));
       for (size_t i = 0; i < a.size(); ++i) mix[i] = int16_t(std::clamp(int(a[i]) + int(b[i]), -32768, 32767));

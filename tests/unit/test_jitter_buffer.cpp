@@ -7,7 +7,7 @@
 #include <random>
 #include <vector>
 
-#include "media/jitter_buffer.h"
+#include "zvon/jitter_buffer.h"
 
 using namespace zvon;
 

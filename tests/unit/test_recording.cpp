@@ -38,7 +38,7 @@ void push_ulaw(LegDecoder& leg, FakeEndpoint& ep, uint16_t seq, std::span<const 
   std::vector<uint8_t> payload(pcm.size());
   g711::encode_ulaw(pcm, payload);
   auto bytes = test::make_rtp({pt, false, seq, uint32_t(seq) * 160u, 0x1234}, payload);
-  leg.push(ep, RtpPacket(bytes.data(), bytes.size()));
+  leg.push(ep, RtpPacket(bytes.data(), bytes.size()), 0);
 }
 
 }  // namespace
@@ -71,7 +71,7 @@ TEST_CASE("leg decoder: RTP in, 20 ms frames out; losses filled, late packets an
   test::TestG711 ulaw(true);
   FakeEndpoint ep;
   ep.codec_ = &ulaw;
-  LegDecoder leg(8000);
+  LegDecoder leg(8000, false);
   auto tone = test::sine(1000, 8000, 160 * 10);
   auto packet = [&](int i) { return std::span<const int16_t>(tone).subspan(size_t(i) * 160, 160); };
   push_ulaw(leg, ep, 100, packet(0));
@@ -93,7 +93,7 @@ TEST_CASE("leg decoder: RTP in, 20 ms frames out; losses filled, late packets an
   CHECK_FALSE(leg.pop(frame));
 
   // A recording at 16 kHz of an 8 kHz-only codec (a re-INVITE mid-call): interpolated.
-  LegDecoder wide(16000);
+  LegDecoder wide(16000, false);
   push_ulaw(wide, ep, 7, packet(5));
   push_ulaw(wide, ep, 8, packet(6));
   CHECK(wide.frames_queued() == 2);

@@ -67,6 +67,8 @@ class RtpSession : public MediaEndpoint {
   virtual void set_sending(bool on) = 0;
   // Applies to decoders made from now on (the next codec change or transcoding path).
   virtual void set_jitter_buffer(const JitterBufferSettings& settings) = 0;
+  // The endpoint's settings, for modules that decode its audio themselves (recording).
+  virtual JitterBufferSettings jitter_buffer() const = 0;
 
   struct Stats {
     uint64_t packets_received = 0;

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "jitter_buffer.h"
+#include "zvon/jitter_buffer.h"
 #include "playout_clock.h"
 
 namespace zvon {

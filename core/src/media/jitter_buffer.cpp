@@ -1,4 +1,4 @@
-#include "jitter_buffer.h"
+#include "zvon/jitter_buffer.h"
 
 #include <algorithm>
 #include <cstring>

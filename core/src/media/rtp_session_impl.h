@@ -43,6 +43,7 @@ class RtpSessionImpl final : public RtpSession {
   void set_symmetric(bool on) override { symmetric_ = on; }
   void set_sending(bool on) override { sending_ = on; }
   void set_jitter_buffer(const JitterBufferSettings& settings) override;
+  JitterBufferSettings jitter_buffer() const override { return jb_settings_; }
   Stats stats() const override;
 
   // MediaEndpoint

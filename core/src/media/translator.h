@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "frame_encoder.h"
-#include "jitter_buffer.h"
+#include "zvon/jitter_buffer.h"
 #include "translation_path.h"
 #include "zvon/media.h"
 

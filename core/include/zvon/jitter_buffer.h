@@ -16,8 +16,9 @@
 // Resynchronisation: a new SSRC, or a timestamp more than resync_ms away from the playout
 // point, flushes the buffer and starts over at that packet.
 //
-// In front of any "RTP -> 20 ms PCM" consumer, DecodedStream (decoded_stream.h) puts one with
-// its decoder and a PlayoutClock (playout_clock.h) whose tick calls get(). Nothing is
+// In front of any "RTP -> 20 ms PCM" consumer: in the core, DecodedStream (decoded_stream.h)
+// puts one with its decoder and a PlayoutClock (playout_clock.h) whose tick calls get();
+// recording (apps/app_record, LegDecoder) calls get() from its own 20 ms mixing clock. Nothing is
 // allocated after construction: packets are copied into a fixed ring. One stream, one thread.
 #pragma once
 #include <array>

@@ -244,6 +244,22 @@ def test_no_key_goes_to_the_operator_after_5_seconds(z):
         call.finish()
 
 
+def test_route_with_digits_walks_the_menu_on_the_console(z):
+    # The same menu as the calls above, as a dry run: 2 (information), 2 (account), 1234.
+    status, out = z.rx("dialplan route internal 700 digits=2,2,1234")
+    check(status == 0, out)
+    for line in ["keys '2' dial 2@ivr-main", "keys '2' dial 2@ivr-info",
+                 "keys '1234': ACCOUNT=1234", "[1234#@ivr-account:1] Playback(ivr-account-is)",
+                 "no keys left: WaitExten times out", "-> t@ivr-main"]:
+        check(line in out, "missing %r in:\n%s" % (line, out))
+    check(out.rstrip().endswith("at 0@ivr-main:2"), out)
+    check("the call ends up here: Dial(SIP/102" in out, out)
+    status, out = z.rx('dialplan route internal 700 "digits=9 1"')
+    check(status == 0, out)
+    check("-> i@ivr-main (INVALID_EXTEN=9)" in out and "keys '1' dial 1@ivr-main" in out, out)
+    check("the call ends up here: Dial(SIP/101" in out, out)
+
+
 if __name__ == "__main__":
     with Zvon(zvon_general={"log_level": "verbose"}) as zvon:
         run_tests([
@@ -253,4 +269,5 @@ if __name__ == "__main__":
             test_read_takes_an_account_number_that_routes_the_call,
             test_information_menu_says_the_callers_number,
             test_no_key_goes_to_the_operator_after_5_seconds,
+            test_route_with_digits_walks_the_menu_on_the_console,
         ], zvon)

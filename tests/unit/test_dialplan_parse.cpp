@@ -224,7 +224,9 @@ TEST_CASE("the shipped demo dialplan compiles and routes the demo numbers", "[di
   REQUIRE(plan.match("internal", "600"));
   CHECK(plan.match("internal", "600")->priority(3)->app == "Echo");
   REQUIRE(plan.match("internal", "700"));
-  CHECK(plan.match("internal", "700")->priority(1)->args == "ivr-main,s,1");
+  CHECK(plan.match("internal", "700")->priority(1)->args == "${OFFICE_HOURS}?ivr-main,s,1");
+  CHECK(plan.match("internal", "700")->priority(2)->args == "ivr-closed,s,1");
+  CHECK(plan.match("ivr-closed", "s"));
   for (auto exten : {"s", "1", "2", "0", "t", "i"}) CHECK(plan.match("ivr-main", exten));
   for (auto exten : {"s", "1", "2", "*", "t", "i"}) CHECK(plan.match("ivr-info", exten));
   CHECK(plan.match("ivr-account", "1234#")->name == "_XXXX#");

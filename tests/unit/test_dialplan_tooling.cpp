@@ -1,4 +1,7 @@
 // dialplan check / route / trace, and reload atomicity, on a real core.
+#include <fstream>
+#include <sstream>
+
 #include "dialplan_golden.h"
 
 using namespace zvon;
@@ -142,6 +145,30 @@ TEST_CASE("dialplan route digits=: the keys pressed at each menu", "[dialplan][t
   out = g.command("dialplan route menu s digits=1x", &status);
   CHECK(status == 1);
   CHECK(out == "digits=: 'x' is not a key (0-9 * # A-D); separate the menu choices with ',' or ' '\n");
+}
+
+TEST_CASE("the demo's 700: office hours by GotoIfTime, then the menu by keys", "[dialplan][tooling]") {
+  std::ifstream in(std::string(ZVON_SOURCE_DIR) + "/dialplan/extensions.conf");
+  REQUIRE(in);
+  std::stringstream demo;
+  demo << in.rdbuf();
+  Golden g(demo.str());
+  int status = -1;
+  // A Saturday evening in Moscow: closed.
+  std::string out = g.command("dialplan route internal 700 \"at=2026-12-05 22:00 Europe/Moscow\"", &status);
+  CHECK(status == 0);
+  CHECK(out ==
+        "[700@internal:1] GotoIfTime(09:00-18:00,mon-fri,*,*,Europe/Moscow?ivr-main,s,1)\n"
+        "[700@internal:2] Goto(ivr-closed,s,1)\n"
+        "[s@ivr-closed:1] Answer()\n"
+        "[s@ivr-closed:2] Playback(ivr-closed)\n"
+        "[s@ivr-closed:3] Hangup()\n"
+        "the call ends up here: Hangup() at s@ivr-closed:3\n");
+  // A Tuesday morning: the menu; 1 is sales.
+  out = g.command("dialplan route internal 700 digits=1 \"at=2026-12-01 10:30 Europe/Moscow\"", &status);
+  CHECK(out.find("[s@ivr-main:2] Background(welcome&ivr-main-menu)\n[s@ivr-main:3] WaitExten(5)\n"
+                 "keys '1' dial 1@ivr-main\n") != std::string::npos);
+  CHECK(out.find("the call ends up here: Dial(SIP/101,30) at 1@ivr-main:2\n") != std::string::npos);
 }
 
 TEST_CASE("hints: dialplan show hints and HINT()", "[dialplan][tooling]") {

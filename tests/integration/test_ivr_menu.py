@@ -74,7 +74,7 @@ class MenuCall:
     def _channel_name(self):
         # Only the log written since this call began: earlier calls from the same phone are
         # in it too.
-        pattern = r"Executing \[700@internal:1\] Goto\(\"(SIP/%s-[0-9a-f]+)\"" % self.caller
+        pattern = r"Executing \[700@internal:1\] GotoIfTime\(\"(SIP/%s-[0-9a-f]+)\"" % self.caller
         names = self.z.wait_for(lambda: re.findall(pattern, self.log()), timeout=5)
         check(names, "this call's Goto into the menu is not in the log")
         return names[-1]

@@ -18,7 +18,18 @@ std::optional<int> CompiledExtension::resolve(std::string_view label_or_number) 
   return it->second;
 }
 
+void CompiledExtension::index() {
+  by_number_.clear();
+  if (priorities.empty()) return;
+  const int last = priorities.rbegin()->first;
+  if (size_t(last) > 4 * priorities.size() + 16) return;  // 1, 2, 1000000: keep the map
+  by_number_.assign(size_t(last) + 1, nullptr);
+  for (auto& [number, p] : priorities) by_number_[size_t(number)] = &p;
+}
+
 void CompiledContext::index() {
+  for (auto& [name, ext] : exact) ext.index();
+  for (auto& ext : patterns) ext.index();
   pattern_index_ = PatternIndex();
   for (size_t i = 0; i < patterns.size(); ++i) pattern_index_.add(*patterns[i].pattern, int(i));
   exact_sorted_.clear();

@@ -70,6 +70,13 @@ struct CompiledInclude {
 
 class CompiledExtension {
  public:
+  // Moves keep the map's nodes (and so the table's pointers); a copy would not.
+  CompiledExtension() = default;
+  CompiledExtension(CompiledExtension&&) = default;
+  CompiledExtension& operator=(CompiledExtension&&) = default;
+  CompiledExtension(const CompiledExtension&) = delete;
+  CompiledExtension& operator=(const CompiledExtension&) = delete;
+
   std::string name;                        // "100" or "_1XX"
   std::optional<ExtensionPattern> pattern; // set for "_..." extensions
   SourcePos pos;                           // its first line
@@ -77,11 +84,20 @@ class CompiledExtension {
   StringMap<int> labels;
 
   const CompiledPriority* priority(int number) const {
+    if (number >= 0 && size_t(number) < by_number_.size()) return by_number_[size_t(number)];
+    if (!by_number_.empty()) return nullptr;  // the table covers every number there is
     auto it = priorities.find(number);
     return it == priorities.end() ? nullptr : &it->second;
   }
+  // Builds the table priority() reads once the priorities are final (each step of a call
+  // looks its priority up: an index instead of a tree walk).
+  void index();
   // A label or a priority number that exists; nullopt otherwise.
   std::optional<int> resolve(std::string_view label_or_number) const;
+
+ private:
+  // By number; empty when the numbers are too sparse for a table (then the map is used).
+  std::vector<const CompiledPriority*> by_number_;
 };
 
 class CompiledContext {

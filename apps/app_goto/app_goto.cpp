@@ -8,12 +8,12 @@
 namespace zvon {
 namespace {
 
-class Goto final : public Application {
+class Goto final : public InstantApplication {
  public:
   std::string_view name() const override { return "Goto"; }
   std::string_view synopsis() const override { return "Jumps to another place in the dialplan"; }
   std::string_view usage() const override { return "Goto([[context,]exten,]priority|label)"; }
-  Task<AppResult> exec(Channel& channel, const AppArgs& args) override {
+  AppResult run(Channel& channel, const AppArgs& args) override {
     DialplanLocation target = channel.location();
     switch (args.size()) {
       case 1:
@@ -27,29 +27,29 @@ class Goto final : public Application {
         break;
       default:
         log(LogLevel::Error, "app_goto", channel.name(), ": Goto takes 1 to 3 arguments: ", usage());
-        co_return AppResult::Stop;
+        return AppResult::Stop;
     }
     const std::string& where = args.back();
     if (where.empty() || target.exten.empty() || target.context.empty()) {
       log(LogLevel::Error, "app_goto", channel.name(), ": Goto with an empty part: ", usage());
-      co_return AppResult::Stop;
+      return AppResult::Stop;
     }
     if (!channel.core().dialplan().exists(target.context, target.exten)) {
       // No such extension: the dialplan engine sends the call to the context's i extension
       // (${INVALID_EXTEN}), or ends it, as Asterisk does.
       target.priority = 1;
       channel.location() = std::move(target);
-      co_return AppResult::Jumped;
+      return AppResult::Jumped;
     }
     auto number = channel.core().dialplan().find_priority(target.context, target.exten, where);
     if (!number) {
       log(LogLevel::Error, "app_goto", channel.name(), ": Goto(", target.context, ",",
           target.exten, ",", where, "): ", number.message());
-      co_return AppResult::Stop;
+      return AppResult::Stop;
     }
     target.priority = *number;
     channel.location() = std::move(target);
-    co_return AppResult::Jumped;
+    return AppResult::Jumped;
   }
 };
 

@@ -63,21 +63,21 @@ std::vector<std::string> split_commas(const std::string& s) {
   }
 }
 
-class GotoIf final : public Application {
+class GotoIf final : public InstantApplication {
  public:
   std::string_view name() const override { return "GotoIf"; }
   std::string_view synopsis() const override { return "Jumps to one of two places depending on a condition"; }
   std::string_view usage() const override {
     return "GotoIf(condition?[[context,]exten,]priority[:[[context,]exten,]priority])";
   }
-  Task<AppResult> exec(Channel& channel, const AppArgs& args) override {
+  AppResult run(Channel& channel, const AppArgs& args) override {
     Branches b = split(args);
     if (b.if_true.empty() && b.if_false.empty()) {
       log(LogLevel::Error, "app_gotoif", channel.name(), ": GotoIf(", b.condition, "): no target: ", usage());
-      co_return AppResult::Stop;
+      return AppResult::Stop;
     }
     const std::string& where = is_true(b.condition) ? b.if_true : b.if_false;
-    if (where.empty()) co_return AppResult::Continue;  // no target for this outcome: go on
+    if (where.empty()) return AppResult::Continue;  // no target for this outcome: go on
     auto parts = split_commas(where);
     DialplanLocation target = channel.location();
     if (parts.size() == 2) target.exten = parts[0];
@@ -87,23 +87,23 @@ class GotoIf final : public Application {
     }
     if (parts.size() > 3) {
       log(LogLevel::Error, "app_gotoif", channel.name(), ": GotoIf target '", where, "': ", usage());
-      co_return AppResult::Stop;
+      return AppResult::Stop;
     }
     auto& dialplan = channel.core().dialplan();
     if (!dialplan.exists(target.context, target.exten)) {
       // As Asterisk: the engine sends the call to the context's i extension, or ends it.
       target.priority = 1;
       channel.location() = std::move(target);
-      co_return AppResult::Jumped;
+      return AppResult::Jumped;
     }
     auto number = dialplan.find_priority(target.context, target.exten, parts.back());
     if (!number) {
       log(LogLevel::Error, "app_gotoif", channel.name(), ": GotoIf(", where, "): ", number.message());
-      co_return AppResult::Stop;
+      return AppResult::Stop;
     }
     target.priority = *number;
     channel.location() = std::move(target);
-    co_return AppResult::Jumped;
+    return AppResult::Jumped;
   }
 };
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "extension_matcher.h"
+#include "zvon/extension_collector.h"
 #include "prompt_list.h"
 #include "zvon/channel.h"
 #include "zvon/log.h"

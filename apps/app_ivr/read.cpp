@@ -7,7 +7,7 @@
 
 #include "digit_reader.h"
 #include "digit_wait.h"
-#include "extension_matcher.h"
+#include "zvon/extension_collector.h"
 #include "prompt_list.h"
 #include "zvon/channel.h"
 #include "zvon/log.h"

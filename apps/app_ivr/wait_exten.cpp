@@ -3,10 +3,10 @@
 #include <string>
 
 #include "digit_wait.h"
-#include "extension_matcher.h"
 #include "menu_jump.h"
 #include "timeout_function.h"
 #include "zvon/core.h"
+#include "zvon/extension_collector.h"
 #include "zvon/log.h"
 
 namespace zvon::ivr {
@@ -26,7 +26,7 @@ Task<AppResult> WaitExten::exec(Channel& channel, const AppArgs& args) {
   const std::string context = channel.location().context;
   DialplanRuntime& dialplan = channel.core().dialplan();
   ExtensionCollector collector(
-      [&dialplan, &context](std::string_view exten) { return dialplan.exists(context, exten); });
+      [&dialplan, &context](std::string_view exten) { return dialplan.lookahead(context, exten); });
 
   uint64_t deadline = deadline_after(channel, seconds);
   size_t used = 0;  // pending digits fed to the collector

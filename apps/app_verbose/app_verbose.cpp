@@ -15,35 +15,35 @@ std::string join(const AppArgs& args, size_t from) {
   return out;
 }
 
-class NoOp final : public Application {
+class NoOp final : public InstantApplication {
  public:
   std::string_view name() const override { return "NoOp"; }
   std::string_view synopsis() const override { return "Does nothing (its arguments show in traces)"; }
-  Task<AppResult> exec(Channel&, const AppArgs&) override { co_return AppResult::Continue; }
+  AppResult run(Channel&, const AppArgs&) override { return AppResult::Continue; }
 };
 
-class Verbose final : public Application {
+class Verbose final : public InstantApplication {
  public:
   std::string_view name() const override { return "Verbose"; }
   std::string_view synopsis() const override { return "Writes a line to the log at verbose level"; }
   std::string_view usage() const override { return "Verbose([level,]text)"; }
-  Task<AppResult> exec(Channel& channel, const AppArgs& args) override {
+  AppResult run(Channel& channel, const AppArgs& args) override {
     // Asterisk's verbosity number is accepted and not used: zvon has one verbose level.
     size_t from = 0;
     if (args.size() > 1 && !args[0].empty() &&
         std::isdigit(static_cast<unsigned char>(args[0][0])) && args[0].size() <= 2)
       from = 1;
     log(LogLevel::Verbose, "dialplan", channel.name(), ": ", join(args, from));
-    co_return AppResult::Continue;
+    return AppResult::Continue;
   }
 };
 
-class Log final : public Application {
+class Log final : public InstantApplication {
  public:
   std::string_view name() const override { return "Log"; }
   std::string_view synopsis() const override { return "Writes a line to the log at the given level"; }
   std::string_view usage() const override { return "Log(ERROR|WARNING|NOTICE|VERBOSE|DEBUG,text)"; }
-  Task<AppResult> exec(Channel& channel, const AppArgs& args) override {
+  AppResult run(Channel& channel, const AppArgs& args) override {
     std::string level_name = args.empty() ? "" : args[0];
     for (auto& c : level_name) c = char(std::tolower(static_cast<unsigned char>(c)));
     LogLevel level = LogLevel::Notice;
@@ -53,7 +53,7 @@ class Log final : public Application {
       level = LogLevel::Notice;
     }
     log(level, "dialplan", channel.name(), ": ", join(args, 1));
-    co_return AppResult::Continue;
+    return AppResult::Continue;
   }
 };
 

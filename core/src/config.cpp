@@ -95,11 +95,16 @@ class Parser {
     while (pos <= text.size()) {
       size_t nl = text.find('\n', pos);
       if (nl == std::string_view::npos) nl = text.size();
-      std::string raw(text.substr(pos, nl - pos));
+      std::string_view raw = text.substr(pos, nl - pos);
       pos = nl + 1;
       ++line_no;
-      std::string line = strip_comments(raw, in_block_comment);
-      std::string_view view(line);
+      // Most lines have no comment: they are used as they are, without a copy.
+      std::string line;
+      std::string_view view = raw;
+      if (in_block_comment || raw.find(';') != std::string_view::npos) {
+        line = strip_comments(raw, in_block_comment);
+        view = line;
+      }
       size_t indent = trim(view);
       if (view.empty()) {
         if (nl == text.size()) break;
@@ -125,7 +130,7 @@ class Parser {
 
  private:
   // Removes ; comments (a \; stays as ;) and ;-- ... --; block comments.
-  static std::string strip_comments(const std::string& raw, bool& in_block) {
+  static std::string strip_comments(std::string_view raw, bool& in_block) {
     std::string out;
     for (size_t i = 0; i < raw.size(); ++i) {
       if (in_block) {

@@ -1,6 +1,7 @@
 // Named registries of what modules provide. Lookups pin the owner module. Any thread.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <memory>
 #include <shared_mutex>
@@ -33,11 +34,37 @@ class NamedRegistry {
     if (it != map_.end())
       return make_error(cat(kind_, " '", name, "' is registered already by ", it->second.owner->name()));
     map_.emplace(key, Entry{&obj, std::string(name), std::move(owner)});
+    generation_.fetch_add(1, std::memory_order_acq_rel);
     return Registration([this, key, p = &obj] {
       std::unique_lock lock(mutex_);
       auto it = map_.find(key);
-      if (it != map_.end() && it->second.obj == p) map_.erase(it);
+      if (it != map_.end() && it->second.obj == p) {
+        map_.erase(it);
+        generation_.fetch_add(1, std::memory_order_acq_rel);
+      }
     });
+  }
+
+  // Moves on with every registration and removal: what peek() said holds while it has not.
+  uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
+
+  // The entry of `name` without pinning it, for a cache that pins when it uses the entry (and
+  // checks the generation again after): obj is null when there is none.
+  struct Peeked {
+    T* obj = nullptr;
+    std::shared_ptr<ModuleUsage> owner;
+    uint64_t generation = 0;
+  };
+  Peeked peek(std::string_view name) const {
+    std::string key = fold(name);
+    std::shared_lock lock(mutex_);
+    Peeked out;
+    out.generation = generation_.load(std::memory_order_acquire);
+    if (auto it = map_.find(key); it != map_.end()) {
+      out.obj = it->second.obj;
+      out.owner = it->second.owner;
+    }
+    return out;
   }
 
   Pinned<T> find(std::string_view name) {
@@ -82,6 +109,7 @@ class NamedRegistry {
   bool fold_;
   mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, Entry> map_;
+  std::atomic<uint64_t> generation_{0};
 };
 
 struct Registries {

@@ -14,8 +14,8 @@ import time
 from datetime import datetime
 
 from sip_test_common import SECRETS
-from zvon_harness import (SIPP_DIR, SipClient, Zvon, check, free_port, run_sipp, run_tests,
-                          wait_port_taken)
+from zvon_harness import (SOURCE_DIR, SIPP_DIR, SipClient, Zvon, check, free_port, run_sipp,
+                          run_tests, wait_port_taken)
 
 LOG_TIME = "%Y-%m-%d %H:%M:%S.%f"
 
@@ -74,7 +74,7 @@ class MenuCall:
     def _channel_name(self):
         # Only the log written since this call began: earlier calls from the same phone are
         # in it too.
-        pattern = r"Executing \[700@internal:1\] Goto\(\"(SIP/%s-[0-9a-f]+)\"" % self.caller
+        pattern = r"Executing \[700@internal:1\] GotoIfTime\(\"(SIP/%s-[0-9a-f]+)\"" % self.caller
         names = self.z.wait_for(lambda: re.findall(pattern, self.log()), timeout=5)
         check(names, "this call's Goto into the menu is not in the log")
         return names[-1]
@@ -244,8 +244,29 @@ def test_no_key_goes_to_the_operator_after_5_seconds(z):
         call.finish()
 
 
+def test_route_with_digits_walks_the_menu_on_the_console(z):
+    # The same menu as the calls above, as a dry run: 2 (information), 2 (account), 1234.
+    status, out = z.rx("dialplan route internal 700 digits=2,2,1234")
+    check(status == 0, out)
+    for line in ["keys '2' dial 2@ivr-main", "keys '2' dial 2@ivr-info",
+                 "keys '1234': ACCOUNT=1234", "[1234#@ivr-account:1] Playback(ivr-account-is)",
+                 "no keys left: WaitExten times out", "-> t@ivr-main"]:
+        check(line in out, "missing %r in:\n%s" % (line, out))
+    check(out.rstrip().endswith("at 0@ivr-main:2"), out)
+    check("the call ends up here: Dial(SIP/102" in out, out)
+    status, out = z.rx('dialplan route internal 700 "digits=9 1"')
+    check(status == 0, out)
+    check("-> i@ivr-main (INVALID_EXTEN=9)" in out and "keys '1' dial 1@ivr-main" in out, out)
+    check("the call ends up here: Dial(SIP/101" in out, out)
+
+
 if __name__ == "__main__":
-    with Zvon(zvon_general={"log_level": "verbose"}) as zvon:
+    # The calls must find the menu open whatever the hour the test runs at.
+    with open(os.path.join(SOURCE_DIR, "dialplan", "extensions.conf")) as f:
+        demo = f.read()
+    check("OFFICE_HOURS=" in demo, "the demo dialplan has no OFFICE_HOURS")
+    demo = re.sub(r"(?m)^OFFICE_HOURS=.*$", "OFFICE_HOURS=*,*,*,*", demo)
+    with Zvon(zvon_general={"log_level": "verbose"}, dialplan={"extensions.conf": demo}) as zvon:
         run_tests([
             test_start_a_call_that_presses_nothing,
             test_key_1_during_the_menu_reaches_sales,
@@ -253,4 +274,5 @@ if __name__ == "__main__":
             test_read_takes_an_account_number_that_routes_the_call,
             test_information_menu_says_the_callers_number,
             test_no_key_goes_to_the_operator_after_5_seconds,
+            test_route_with_digits_walks_the_menu_on_the_console,
         ], zvon)

@@ -4,9 +4,14 @@
 // and reloading a 100,000-line file. Asserts only that the work was done.
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
+#include <map>
+#include <unordered_map>
 #include <random>
 
 #include "dialplan/dialplan_compiler.h"
@@ -43,6 +48,23 @@ std::string big_dialplan() {
   return text;
 }
 
+// One function per kind of lookup, so that callgrind's inclusive count of each, divided by
+// the number of lookups, is the instructions per lookup (bench/dialplan.sh --callgrind).
+template <int Kind>
+__attribute__((noinline)) size_t match_phase(const CompiledDialplan& plan,
+                                             const std::vector<std::string>& numbers, size_t n) {
+  size_t found = 0;
+  for (size_t i = 0; i < n; ++i) found += plan.match("big", numbers[i & 4095]) != nullptr;
+  return found;
+}
+
+__attribute__((noinline)) size_t lookup_floor(const std::unordered_map<std::string, int>& map,
+                                              const std::vector<std::string>& numbers, size_t n) {
+  size_t found = 0;
+  for (size_t i = 0; i < n; ++i) found += map.find(numbers[i & 4095]) != map.end();
+  return found;
+}
+
 }  // namespace
 
 TEST_CASE("dialplan bench: matching, priorities, reload", "[.][dialplan-bench]") {
@@ -59,6 +81,12 @@ TEST_CASE("dialplan bench: matching, priorities, reload", "[.][dialplan-bench]")
   const CompiledDialplan& plan = *compiled.plan;
   REQUIRE(plan.extension_count() == 100000);
 
+  // ZVON_DIALPLAN_BENCH_LOOKUPS: fewer lookups, for a run under callgrind (bench/dialplan.sh
+  // --callgrind); the instruction counts per lookup stay the same.
+  const size_t lookups = std::getenv("ZVON_DIALPLAN_BENCH_LOOKUPS")
+                             ? std::strtoul(std::getenv("ZVON_DIALPLAN_BENCH_LOOKUPS"), nullptr, 10)
+                             : 2000000;
+  REQUIRE(lookups > 0);
   std::mt19937 rng(42);
   std::vector<std::string> exact, pattern, miss;
   for (int i = 0; i < 4096; ++i) {
@@ -68,44 +96,91 @@ TEST_CASE("dialplan bench: matching, priorities, reload", "[.][dialplan-bench]")
     pattern.push_back(buf);
     miss.push_back(std::to_string(5000000 + rng() % 99000));
   }
-  auto run = [&](const std::vector<std::string>& numbers, size_t n) {
-    size_t found = 0;
+  auto run = [&](auto phase, const std::vector<std::string>& numbers, size_t n) {
     auto start = Clock::now();
-    for (size_t i = 0; i < n; ++i) found += plan.match("big", numbers[i & 4095]) != nullptr;
+    size_t found = phase(plan, numbers, n);
     double s = seconds_since(start);
     return std::pair<double, size_t>(double(n) / s, found);
   };
-  auto [exact_rate, exact_found] = run(exact, 2000000);
-  auto [pattern_rate, pattern_found] = run(pattern, 20000);
-  auto [miss_rate, miss_found] = run(miss, 20000);
-  CHECK(exact_found == 2000000);
-  CHECK(pattern_found == 20000);
+  // The floor of an exact match: a std::unordered_map lookup of the same keys, same loop.
+  std::unordered_map<std::string, int> floor_map;
+  for (int i = 0; i < 99000; ++i) floor_map.emplace(std::to_string(2000000 + i), i);
+  auto f0 = Clock::now();
+  size_t floor_found = lookup_floor(floor_map, exact, lookups);
+  double floor_rate = double(lookups) / seconds_since(f0);
+  CHECK(floor_found == lookups);
+  auto [exact_rate, exact_found] = run(match_phase<0>, exact, lookups);
+  auto [pattern_rate, pattern_found] = run(match_phase<1>, pattern, lookups);
+  auto [miss_rate, miss_found] = run(match_phase<2>, miss, lookups);
+  CHECK(exact_found == lookups);
+  CHECK(pattern_found == lookups);
   CHECK(miss_found == 0);
 
-  // The engine: one call through 10,000 NoOp priorities, five times.
+  // The engine: one call through 10,000 NoOp priorities, five times; with and without ${}.
   std::string steps = "[t]\nexten => 1,1,NoOp()\n";
   for (int i = 1; i < 10000; ++i) steps += " same => n,NoOp(${EXTEN})\n";
+  steps += "exten => 2,1,NoOp()\n";
+  for (int i = 1; i < 10000; ++i) steps += " same => n,NoOp(step)\n";
   golden::Golden g(steps);
   g.engine().set_trace("all", false);
-  auto e0 = Clock::now();
-  for (int i = 0; i < 5; ++i) g.call("t", "1");
-  double run_s = seconds_since(e0);
-  double priorities_rate = 50000 / run_s;
+  auto rate_of = [&](const char* exten) {
+    g.call("t", exten);  // warms the caches
+    auto e0 = Clock::now();
+    for (int i = 0; i < 5; ++i) g.call("t", exten);
+    return 50000 / seconds_since(e0);
+  };
+  double priorities_rate = rate_of("1");
+  double literal_rate = rate_of("2");
+  // The reference: a trivial interpreter over the same 10,000 priorities, a map lookup of each
+  // priority and a call through a function pointer, as fast as a step can be.
+  std::map<int, void (*)(size_t&)> trivial;
+  for (int i = 1; i <= 10000; ++i) trivial.emplace(i, [](size_t& n) { ++n; });
+  size_t trivial_steps = 0;
+  auto t0r = Clock::now();
+  for (int call = 0; call < 50; ++call)
+    for (int prio = 1;; ++prio) {
+      auto it = trivial.find(prio);
+      if (it == trivial.end()) break;
+      it->second(trivial_steps);
+    }
+  double trivial_rate = double(trivial_steps) / seconds_since(t0r);
+  CHECK(trivial_steps == 500000);
 
   // Reload of the 100,000-line file through the console command, with the engine running.
   std::filesystem::copy_file(path, g.core.dir() / "dialplan" / "extensions.conf",
                              std::filesystem::copy_options::overwrite_existing);
+  // Meanwhile a probe asks the worker loop that runs the calls for a turn every millisecond:
+  // the longest wait is how long the reload held that loop up.
+  std::atomic<bool> reloading{true};
+  double worst_turn_ms = 0;
+  size_t turns = 0;
+  std::thread probe([&] {
+    while (reloading.load()) {
+      auto a = Clock::now();
+      g.loop().run_sync([] {});
+      worst_turn_ms = std::max(worst_turn_ms, seconds_since(a) * 1000);
+      ++turns;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
   int status = -1;
   auto r0 = Clock::now();
   g.command("dialplan reload", &status);
   double reload_s = seconds_since(r0);
+  reloading.store(false);
+  probe.join();
   CHECK(status == 0);
+  CHECK(turns > 0);
 
   std::printf("dialplan bench: compile of a 100,000-line file: %.3f s, %+ld kB resident\n", compile_s, rss1 - rss0);
-  std::printf("dialplan bench: dialplan reload of it (console command, engine running): %.3f s\n", reload_s);
-  std::printf("dialplan bench: match, exact extension among 99,000: %.0f /s (%.3f us each)\n", exact_rate, 1e6 / exact_rate);
+  std::printf("dialplan bench: dialplan reload of it (console command, engine running): %.3f s; "
+              "the worker loop's longest turn meanwhile: %.2f ms (%zu turns)\n", reload_s, worst_turn_ms, turns);
+  std::printf("dialplan bench: reference, std::unordered_map lookup of the same keys: %.0f /s (%.3f us each)\n", floor_rate, 1e6 / floor_rate);
+  std::printf("dialplan bench: match, exact extension among 99,000: %.0f /s (%.3f us each, %.2fx the reference)\n", exact_rate, 1e6 / exact_rate, floor_rate / exact_rate);
   std::printf("dialplan bench: match, one of 1,000 patterns: %.0f /s (%.3f us each)\n", pattern_rate, 1e6 / pattern_rate);
   std::printf("dialplan bench: match, no extension (every pattern tried): %.0f /s (%.3f us each)\n", miss_rate, 1e6 / miss_rate);
-  std::printf("dialplan bench: priorities run by the engine (NoOp(${EXTEN}), 10,000 per call): %.0f /s\n", priorities_rate);
+  std::printf("dialplan bench: reference, trivial interpreter (map lookup + indirect call per step): %.0f /s\n", trivial_rate);
+  std::printf("dialplan bench: priorities run by the engine (NoOp(${EXTEN}), 10,000 per call): %.0f /s (1/%.1f of the reference)\n", priorities_rate, trivial_rate / priorities_rate);
+  std::printf("dialplan bench: priorities run by the engine (NoOp(step), literal, 10,000 per call): %.0f /s (1/%.1f of the reference)\n", literal_rate, trivial_rate / literal_rate);
   std::filesystem::remove(path);
 }

@@ -137,11 +137,33 @@ TEST_CASE("dialplan parse: a syntax error of the file itself is one error", "[di
   CHECK(r.errors[0].str().find("cannot read /nonexistent/extensions.conf") == 0);
 }
 
-TEST_CASE("dialplan parse: include of a missing context is an error; hints are refused", "[dialplan]") {
-  auto r = compile("[a]\ninclude => b\nexten => 1,hint,SIP/1\n");
+TEST_CASE("dialplan parse: include of a missing context is an error", "[dialplan]") {
+  auto r = compile("[a]\ninclude => b\nexten => 1,1,NoOp()\n");
   CHECK(error_lines(r) == std::vector<std::string>{
-      "ext.conf:3:12: hints are not supported yet",
       "ext.conf:2:12: include => b: there is no context [b] in the dialplan",
+  });
+}
+
+TEST_CASE("dialplan parse: hints, and their mistakes", "[dialplan]") {
+  auto r = compile("[a]\nexten => 101,hint,SIP/101&SIP/101b\nexten => 101,1,Dial(SIP/101)\n");
+  REQUIRE(r.ok());
+  const CompiledContext& a = *r.plan->context("a");
+  REQUIRE(a.hints.count("101") == 1);
+  CHECK(a.hints.find("101")->second.devices == "SIP/101&SIP/101b");
+  CHECK(a.hints.find("101")->second.pos.line == 2);
+  // A hint is no extension: 102 has only a hint, so no call runs it.
+  r = compile("[a]\nexten => 102,hint,SIP/102\nexten => 1,1,NoOp()\n");
+  REQUIRE(r.ok());
+  CHECK(r.plan->match("a", "102") == nullptr);
+  CHECK(!r.plan->lookahead("a", "10", 0).more);
+  r = compile(
+      "[a]\nexten => 1,hint,SIP/1\nexten => 1,hint,SIP/2\nexten => _1X,hint,SIP/3\n"
+      "exten => 2,hint,\nexten => 3,1,NoOp()\n same => hint,SIP/3\n");
+  CHECK(error_lines(r) == std::vector<std::string>{
+      "ext.conf:3:10: second hint for '1' in [a] (the first is at ext.conf:2)",
+      "ext.conf:4:10: a hint needs an exact extension, not the pattern '_1X'",
+      "ext.conf:5:17: hint of '2' names no device: write 'exten => 2,hint,SIP/2'",
+      "ext.conf:7:10: a hint is written on an 'exten =>' line of its own: 'exten => 3,hint,DEVICE'",
   });
 }
 
@@ -202,7 +224,9 @@ TEST_CASE("the shipped demo dialplan compiles and routes the demo numbers", "[di
   REQUIRE(plan.match("internal", "600"));
   CHECK(plan.match("internal", "600")->priority(3)->app == "Echo");
   REQUIRE(plan.match("internal", "700"));
-  CHECK(plan.match("internal", "700")->priority(1)->args == "ivr-main,s,1");
+  CHECK(plan.match("internal", "700")->priority(1)->args == "${OFFICE_HOURS}?ivr-main,s,1");
+  CHECK(plan.match("internal", "700")->priority(2)->args == "ivr-closed,s,1");
+  CHECK(plan.match("ivr-closed", "s"));
   for (auto exten : {"s", "1", "2", "0", "t", "i"}) CHECK(plan.match("ivr-main", exten));
   for (auto exten : {"s", "1", "2", "*", "t", "i"}) CHECK(plan.match("ivr-info", exten));
   CHECK(plan.match("ivr-account", "1234#")->name == "_XXXX#");

@@ -1,5 +1,6 @@
 // dialplan check / route / trace, and reload atomicity, on a real core.
 #include <fstream>
+#include <sstream>
 
 #include "dialplan_golden.h"
 
@@ -95,6 +96,97 @@ TEST_CASE("dialplan route: a dry run by caller and time", "[dialplan][tooling]")
   out = g.command("dialplan route in 500 at=yesterday", &status);
   CHECK(status == 1);
   CHECK(out == "at='yesterday' is not \"YYYY-MM-DD HH:MM [Zone/Name]\"\n");
+}
+
+TEST_CASE("dialplan route digits=: the keys pressed at each menu", "[dialplan][tooling]") {
+  Golden g(
+      "[menu]\n"
+      "exten => s,1,Background(menu)\n"
+      " same => n,WaitExten(5)\n"
+      "exten => 1,1,Dial(SIP/one)\n"
+      "exten => 12,1,Dial(SIP/twelve)\n"
+      "exten => 123,1,Dial(SIP/one-two-three)\n"
+      "exten => _1XX,1,Dial(SIP/pattern-${EXTEN})\n"
+      "exten => 2,1,Read(ACC,enter-account,4)\n"
+      " same => n,Dial(SIP/account-${ACC})\n"
+      "exten => 3,1,Goto(s,1)\n"
+      "exten => i,1,Hangup(1)\n"
+      "exten => t,1,Dial(SIP/operator)\n");
+  int status = -1;
+  std::string out = g.command("dialplan route menu s digits=123", &status);
+  CHECK(status == 0);
+  CHECK(out ==
+        "[s@menu:1] Background(menu)\n"
+        "[s@menu:2] WaitExten(5)\n"
+        "keys '123' dial 123@menu\n"
+        "[123@menu:1] Dial(SIP/one-two-three)\n"
+        "the call ends up here: Dial(SIP/one-two-three) at 123@menu:1\n");
+  auto ends = [&](const std::string& command, const std::string& last) {
+    std::string o = g.command(command, &status);
+    INFO(command << "\n" << o);
+    CHECK(status == 0);
+    CHECK(o.size() >= last.size());
+    CHECK(o.compare(o.size() - last.size(), last.size(), last) == 0);
+  };
+  // 12 could still become 123 or _1XX: the digit timeout takes 12.
+  ends("dialplan route menu s digits=12", "keys '12' dial 12@menu\n[12@menu:1] Dial(SIP/twelve)\n"
+       "the call ends up here: Dial(SIP/twelve) at 12@menu:1\n");
+  ends("dialplan route menu s digits=145", "the call ends up here: Dial(SIP/pattern-145) at 145@menu:1\n");
+  ends("dialplan route menu s digits=9", "keys '9': no extension '9' in [menu]\n"
+       "-> i@menu (INVALID_EXTEN=9)\n[i@menu:1] Hangup(1)\nthe call ends up here: Hangup(1) at i@menu:1\n");
+  // Read takes the next group (# ends it, max 4 digits); groups split at ',' or ' '.
+  ends("dialplan route menu s digits=2,56789#", "keys '56789#': ACC=5678\n[2@menu:2] Dial(SIP/account-5678)\n"
+       "the call ends up here: Dial(SIP/account-5678) at 2@menu:2\n");
+  ends("dialplan route menu s \"digits=3 12#\"", "keys '12#' dial 12@menu\n[12@menu:1] Dial(SIP/twelve)\n"
+       "the call ends up here: Dial(SIP/twelve) at 12@menu:1\n");
+  // The keys run out at the second menu: WaitExten times out to t.
+  ends("dialplan route menu s digits=3", "no keys left: WaitExten times out\n-> t@menu\n"
+       "[t@menu:1] Dial(SIP/operator)\nthe call ends up here: Dial(SIP/operator) at t@menu:1\n");
+  out = g.command("dialplan route menu s digits=1x", &status);
+  CHECK(status == 1);
+  CHECK(out == "digits=: 'x' is not a key (0-9 * # A-D); separate the menu choices with ',' or ' '\n");
+}
+
+TEST_CASE("the demo's 700: office hours by GotoIfTime, then the menu by keys", "[dialplan][tooling]") {
+  std::ifstream in(std::string(ZVON_SOURCE_DIR) + "/dialplan/extensions.conf");
+  REQUIRE(in);
+  std::stringstream demo;
+  demo << in.rdbuf();
+  Golden g(demo.str());
+  int status = -1;
+  // A Saturday evening in Moscow: closed.
+  std::string out = g.command("dialplan route internal 700 \"at=2026-12-05 22:00 Europe/Moscow\"", &status);
+  CHECK(status == 0);
+  CHECK(out ==
+        "[700@internal:1] GotoIfTime(09:00-18:00,mon-fri,*,*,Europe/Moscow?ivr-main,s,1)\n"
+        "[700@internal:2] Goto(ivr-closed,s,1)\n"
+        "[s@ivr-closed:1] Answer()\n"
+        "[s@ivr-closed:2] Playback(ivr-closed)\n"
+        "[s@ivr-closed:3] Hangup()\n"
+        "the call ends up here: Hangup() at s@ivr-closed:3\n");
+  // A Tuesday morning: the menu; 1 is sales.
+  out = g.command("dialplan route internal 700 digits=1 \"at=2026-12-01 10:30 Europe/Moscow\"", &status);
+  CHECK(out.find("[s@ivr-main:2] Background(welcome&ivr-main-menu)\n[s@ivr-main:3] WaitExten(5)\n"
+                 "keys '1' dial 1@ivr-main\n") != std::string::npos);
+  CHECK(out.find("the call ends up here: Dial(SIP/101,30) at 1@ivr-main:2\n") != std::string::npos);
+}
+
+TEST_CASE("hints: dialplan show hints and HINT()", "[dialplan][tooling]") {
+  Golden g(
+      "[internal]\n"
+      "exten => 101,hint,SIP/101\n"
+      "exten => 101,1,NoOp(${HINT(101)}|${HINT(102@other)}|${HINT(103)})\n"
+      "[other]\n"
+      "exten => 102,hint,SIP/102&SIP/102b\n");
+  int status = -1;
+  std::string out = g.command("dialplan show hints", &status);
+  CHECK(status == 0);
+  CHECK(out ==
+        "101@internal            => SIP/101                  extensions.conf:2\n"
+        "102@other               => SIP/102&SIP/102b         extensions.conf:5\n"
+        "2 hints\n");
+  g.call("internal", "101");
+  CHECK(g.trace() == Steps{"NoOp(SIP/101|SIP/102&SIP/102b|)"});
 }
 
 TEST_CASE("dialplan trace: on for one channel or all, off", "[dialplan][tooling]") {

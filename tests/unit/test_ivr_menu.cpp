@@ -1,4 +1,4 @@
-// Voice menus: the key rules of WaitExten (apps/app_ivr/extension_matcher.cpp) and Read
+// Voice menus: the key rules of WaitExten (core/src/dialplan/extension_collector.cpp) and Read
 // (digit_reader.cpp) as pure logic, then Background, WaitExten and Read from the real app_ivr
 // module running a dialplan on a core, with keys injected as a channel driver would.
 #include <catch2/catch.hpp>
@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "digit_reader.h"
-#include "extension_matcher.h"
 #include "test_core.h"
 #include "zvon/channel.h"
+#include "zvon/extension_collector.h"
 
 using namespace zvon;
 using namespace zvon::ivr;
@@ -22,12 +22,21 @@ using Action = ExtensionCollector::Action;
 
 namespace {
 
-// A context with 1, 2, 0, 105 (exact), _2XX, 9* and #: what exists() would answer.
-bool menu_exists(std::string_view e) {
+// A context with 1, 2, 0, 105 (exact), _2XX, 9* and #: what the dialplan's lookahead answers.
+DigitMatch menu_exists(std::string_view e) {
   static const std::set<std::string, std::less<>> exact{"1", "2", "0", "105", "9*", "#"};
-  if (exact.count(e)) return true;
-  return e.size() == 3 && e[0] == '2' && std::isdigit(static_cast<unsigned char>(e[1])) &&
-         std::isdigit(static_cast<unsigned char>(e[2]));
+  auto two_xx = [](std::string_view s) {  // s is a prefix of some _2XX number
+    if (s.empty()) return true;
+    if (s[0] != '2' || s.size() > 3) return false;
+    for (char c : s.substr(1))
+      if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    return true;
+  };
+  DigitMatch m;
+  m.exact = exact.count(e) > 0 || (e.size() == 3 && two_xx(e));
+  m.more = e.size() < 3 && two_xx(e);
+  for (auto& x : exact) m.more = m.more || (x.size() > e.size() && x.compare(0, e.size(), e) == 0);
+  return m;
 }
 
 }  // namespace
@@ -95,19 +104,6 @@ TEST_CASE("ivr: * and # are keys of extensions too", "[ivr]") {
   ExtensionCollector d(menu_exists);
   CHECK(d.key('#') == Action::Go);  // an extension named #
   CHECK(d.exten() == "#");
-}
-
-TEST_CASE("ivr: could_extend looks two keys ahead", "[ivr]") {
-  auto three = [](std::string_view e) { return e == "123" || e == "9#"; };
-  CHECK(could_extend("1", three));
-  CHECK(could_extend("12", three));
-  CHECK(could_extend("9", three));
-  CHECK_FALSE(could_extend("123", three));
-  CHECK_FALSE(could_extend("2", three));
-  CHECK_FALSE(could_extend("", [](std::string_view) { return false; }));
-  auto four = [](std::string_view e) { return e == "1234"; };
-  CHECK_FALSE(could_extend("1", four));  // beyond the look-ahead
-  CHECK(could_extend("12", four));
 }
 
 TEST_CASE("ivr: Read's keys: max digits, # ends, # alone is empty input", "[ivr]") {
@@ -490,4 +486,36 @@ TEST_CASE("ivr: TIMEOUT() reads the value in use and refuses bad ones", "[ivr][t
     CHECK(bad.message().find("seconds") != std::string::npos);
     CHECK(*fn->read(*ch, "response") == "10");  // unchanged
   });
+}
+
+TEST_CASE("ivr: 1, 12, 123, _1XX and a six-key extension, with no fixed look-ahead", "[ivr][menu]") {
+  // The engine's lookahead answers "could a longer number match?" for any length: 1 waits
+  // for 123456 four keys further on, which the old two-key look-ahead could not see.
+  const char* menu =
+      "[deep]\n"
+      "exten => s,1,WaitExten(2)\n"
+      "exten => 1,1,Note(one)\n"
+      "exten => 12,1,Note(twelve)\n"
+      "exten => 123,1,Note(one-two-three)\n"
+      "exten => _1XX,1,Note(pattern,${EXTEN})\n"
+      "exten => 123456,1,Note(deep)\n"
+      "exten => i,1,Note(invalid,${INVALID_EXTEN})\n";
+  struct Case {
+    const char* keys;
+    const char* note;
+  };
+  for (Case c : {Case{"123456", "deep"}, Case{"145", "pattern|145"}, Case{"12#", "twelve"},
+                 Case{"1235", "invalid|1235"}}) {
+    MenuFixture f(menu);
+    f.call("deep", c.keys);
+    auto notes = f.notes(1);
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0] == c.note);
+  }
+  // 1 alone: a longer one could come, so the digit timeout decides for 1.
+  MenuFixture f(menu);
+  f.call("deep", "1", [](Channel& ch) { ch.set_var("TIMEOUT(digit)", "0.2"); });
+  auto notes = f.notes(1);
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] == "one");
 }

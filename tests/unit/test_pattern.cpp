@@ -158,3 +158,63 @@ TEST_CASE("pattern ordering is a strict weak order over a mixed list", "[pattern
     for (auto& b : list) CHECK(ExtensionPattern::compare(a, b) == -ExtensionPattern::compare(b, a));
   }
 }
+
+namespace {
+
+std::shared_ptr<const CompiledDialplan> plan_of(const std::string& text) {
+  auto config = Config::parse_string(text, "t.conf");
+  REQUIRE(config);
+  auto compiled = compile_dialplan(*config);
+  REQUIRE(compiled.ok());
+  return compiled.plan;
+}
+
+}  // namespace
+
+TEST_CASE("pattern index: the same winner as trying the sorted patterns one by one", "[pattern]") {
+  const std::vector<std::string> patterns{
+      "_1XX", "_1ZX", "_1NX", "_12X", "_123", "_1.", "_1!", "_X.", "_X!", "_[1-3]XX", "_[13]2X",
+      "_NXXXXXX", "_9X.", "_9[0-5]!", "_*X#", "_#.", "_12[3-5]X", "_1-2-X", "_.", "_!"};
+  std::string text = "[t]\n";
+  for (auto& p : patterns) text += "exten => " + p + ",1,NoOp()\n";
+  auto plan = plan_of(text);
+  const CompiledContext& t = *plan->context("t");
+  std::vector<std::string> numbers{"", "1", "12", "123", "124", "1234", "199", "200", "9", "90",
+                                   "905", "9555", "2345678", "*1#", "#", "#1", "1-2", "12356"};
+  for (char a : std::string("0129*#"))
+    for (char b : std::string("0359#")) numbers.push_back(std::string{a, b, '3'});
+  for (auto& n : numbers) {
+    const CompiledExtension* linear = nullptr;
+    for (const CompiledExtension& e : t.patterns)
+      if (e.pattern->matches(n)) {
+        linear = &e;
+        break;
+      }
+    INFO("number '" << n << "'");
+    CHECK(t.match(n) == linear);
+  }
+}
+
+TEST_CASE("lookahead: exact, more, both, across patterns and includes", "[pattern]") {
+  auto plan = plan_of(
+      "[menu]\nexten => 1,1,NoOp()\nexten => 12,1,NoOp()\nexten => 123,1,NoOp()\n"
+      "exten => _4XX,1,NoOp()\nexten => _5.,1,NoOp()\nexten => _6!,1,NoOp()\n"
+      "include => more\n"
+      "[more]\nexten => 7001,1,NoOp()\n");
+  auto at = [&](std::string_view e) { return plan->lookahead("menu", e, 0); };
+  auto is = [](DigitMatch m, bool exact, bool more) { return m.exact == exact && m.more == more; };
+  CHECK(is(at("1"), true, true));
+  CHECK(is(at("12"), true, true));
+  CHECK(is(at("123"), true, false));
+  CHECK(is(at("13"), false, false));
+  CHECK(is(at("4"), false, true));
+  CHECK(is(at("41"), false, true));
+  CHECK(is(at("412"), true, false));
+  CHECK(is(at("5"), false, true));
+  CHECK(is(at("55"), true, true));   // '.' always takes one more
+  CHECK(is(at("6"), true, false));   // '!' matches early and never asks for more
+  CHECK(is(at("7"), false, true));   // through the include
+  CHECK(is(at("7001"), true, false));
+  CHECK(is(at("8"), false, false));
+  CHECK(is(plan->lookahead("nowhere", "1", 0), false, false));
+}

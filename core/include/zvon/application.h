@@ -1,6 +1,7 @@
 // Dialplan applications and functions, registered by modules. exec() runs as a coroutine
 // on the channel's loop.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,6 +30,19 @@ class Application {
   virtual std::string_view usage() const { return {}; }  // "Dial(Tech/dest[&...][,timeout])"
   // Runs the application. Hang-up while suspended throws ChannelHungUp out of it.
   virtual Task<AppResult> exec(Channel& channel, const AppArgs& args) = 0;
+  // Applications that never wait (NoOp, Set, Goto...) also run here, without a coroutine:
+  // the engine tries run_now() first and awaits exec() only on nullopt, the default.
+  virtual std::optional<AppResult> run_now(Channel&, const AppArgs&) { return std::nullopt; }
+};
+
+// An application that never waits: it writes run(), which both run_now() and exec() call.
+class InstantApplication : public Application {
+ public:
+  virtual AppResult run(Channel& channel, const AppArgs& args) = 0;
+  std::optional<AppResult> run_now(Channel& channel, const AppArgs& args) final {
+    return run(channel, args);
+  }
+  Task<AppResult> exec(Channel& channel, const AppArgs& args) final { co_return run(channel, args); }
 };
 
 // ${NAME(args)} in the dialplan.

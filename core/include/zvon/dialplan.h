@@ -10,6 +10,13 @@
 
 namespace zvon {
 
+// What a dialed number can still become in a context: Asterisk's exists / matchmore (and
+// canmatch: either of the two).
+struct DigitMatch {
+  bool exact = false;  // an extension (or pattern) matches the number as it is
+  bool more = false;   // some extension would match it with more digits after it
+};
+
 class DialplanRuntime {
  public:
   virtual ~DialplanRuntime() = default;
@@ -19,6 +26,9 @@ class DialplanRuntime {
   virtual void start(std::shared_ptr<Channel> channel, std::string context, std::string exten) = 0;
   // Does context/exten (a pattern match counts) exist? Any thread.
   virtual bool exists(std::string_view context, std::string_view exten) const = 0;
+  // Does context/exten match, and would a longer number that starts with it (patterns and
+  // includes count)? For collecting a caller's keys without a fixed look-ahead. Any thread.
+  virtual DigitMatch lookahead(std::string_view context, std::string_view exten) const = 0;
   // The priority number of `label_or_number` in context/exten, for Goto. Any thread.
   virtual Result<int> find_priority(std::string_view context, std::string_view exten,
                                     std::string_view label_or_number) const = 0;

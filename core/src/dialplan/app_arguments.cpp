@@ -10,7 +10,23 @@ bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 std::vector<std::string> split_app_arguments(std::string_view text) {
   std::vector<std::string> out;
-  if (text.empty()) return out;
+  split_app_arguments(text, out);
+  return out;
+}
+
+void split_app_arguments(std::string_view text, std::vector<std::string>& out) {
+  // Reuses the strings already in `out`: assigning into them keeps their memory.
+  size_t used = 0;
+  auto next = [&]() -> std::string& {
+    if (used == out.size()) out.emplace_back();
+    std::string& s = out[used++];
+    s.clear();
+    return s;
+  };
+  if (text.empty()) {
+    out.clear();
+    return;
+  }
 
   std::string current;
   // Characters up to `keep` in `current` came from quotes or escapes: trimming stops there.
@@ -20,7 +36,7 @@ std::vector<std::string> split_app_arguments(std::string_view text) {
   bool quoted = false;
   auto finish = [&] {
     while (current.size() > keep && is_blank(current.back())) current.pop_back();
-    out.push_back(std::move(current));
+    next().swap(current);  // `current` takes the old string's memory for the next argument
     current.clear();
     keep = 0;
     started = false;
@@ -71,7 +87,7 @@ std::vector<std::string> split_app_arguments(std::string_view text) {
     if (c == '(') keep = current.size();
   }
   finish();
-  return out;
+  out.resize(used);
 }
 
 }  // namespace zvon

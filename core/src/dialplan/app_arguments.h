@@ -12,5 +12,7 @@ namespace zvon {
 // written, for functions that split their own arguments. Spaces around an argument are
 // dropped unless quoted. An empty text gives no arguments; "a," gives {"a", ""}.
 std::vector<std::string> split_app_arguments(std::string_view text);
+// The same into `out`, whose strings are reused (a run splits every priority into one vector).
+void split_app_arguments(std::string_view text, std::vector<std::string>& out);
 
 }  // namespace zvon

@@ -13,60 +13,115 @@ std::optional<int> CompiledExtension::resolve(std::string_view label_or_number) 
     if (priorities.count(number)) return number;
     return std::nullopt;
   }
-  auto it = labels.find(std::string(label_or_number));
+  auto it = labels.find(label_or_number);
   if (it == labels.end()) return std::nullopt;
   return it->second;
 }
 
+void CompiledExtension::index() {
+  by_number_.clear();
+  if (priorities.empty()) return;
+  const int last = priorities.rbegin()->first;
+  if (size_t(last) > 4 * priorities.size() + 16) return;  // 1, 2, 1000000: keep the map
+  by_number_.assign(size_t(last) + 1, nullptr);
+  for (auto& [number, p] : priorities) by_number_[size_t(number)] = &p;
+}
+
+void CompiledContext::index() {
+  for (auto& [name, ext] : exact) ext.index();
+  for (auto& ext : patterns) ext.index();
+  pattern_index_ = PatternIndex();
+  for (size_t i = 0; i < patterns.size(); ++i) pattern_index_.add(*patterns[i].pattern, int(i));
+  exact_sorted_.clear();
+  exact_sorted_.reserve(exact.size());
+  for (auto& [name, ext] : exact) exact_sorted_.push_back(name);
+  std::sort(exact_sorted_.begin(), exact_sorted_.end());
+}
+
 const CompiledExtension* CompiledContext::match(std::string_view exten) const {
-  if (auto it = exact.find(std::string(exten)); it != exact.end()) return &it->second;
-  for (const CompiledExtension& e : patterns)
-    if (e.pattern->matches(exten)) return &e;
-  return nullptr;
+  if (auto it = exact.find(exten); it != exact.end()) return &it->second;
+  if (patterns.empty()) return nullptr;
+  int rank = pattern_index_.best(exten);
+  return rank < 0 ? nullptr : &patterns[size_t(rank)];
+}
+
+DigitMatch CompiledContext::lookahead(std::string_view exten) const {
+  DigitMatch m;
+  m.exact = match(exten) != nullptr;
+  // The first name after `exten` in sorted order is the shortest one it begins, if any.
+  auto it = std::upper_bound(exact_sorted_.begin(), exact_sorted_.end(), exten);
+  m.more = (it != exact_sorted_.end() && it->size() > exten.size() &&
+            it->substr(0, exten.size()) == exten) ||
+           pattern_index_.matches_more(exten);
+  return m;
 }
 
 const CompiledExtension* CompiledContext::by_name(std::string_view name) const {
-  if (auto it = exact.find(std::string(name)); it != exact.end()) return &it->second;
+  if (auto it = exact.find(name); it != exact.end()) return &it->second;
   for (const CompiledExtension& e : patterns)
     if (e.name == name) return &e;
   return nullptr;
 }
 
 const CompiledContext* CompiledDialplan::context(std::string_view name) const {
-  auto it = contexts.find(std::string(name));
+  auto it = contexts.find(name);
   return it == contexts.end() ? nullptr : &it->second;
 }
 
 namespace {
 
-const CompiledExtension* match_included(const CompiledDialplan& plan, const CompiledContext& c,
-                                        std::string_view exten, std::time_t now,
-                                        std::vector<const CompiledContext*>& seen) {
-  if (auto* e = c.match(exten)) return e;
-  // A context included twice (or a loop of includes) is searched once.
+// Each context reached through includes, once, in the order they are searched.
+template <class Visit>
+bool visit_included(const CompiledDialplan& plan, const CompiledContext& c, std::time_t now,
+                    std::vector<const CompiledContext*>& seen, const Visit& visit) {
+  if (visit(c)) return true;
   seen.push_back(&c);
   for (const CompiledInclude& inc : c.includes) {
     if (inc.when && !inc.when->matches(now)) continue;
     const CompiledContext* other = plan.context(inc.context);
     if (!other || std::find(seen.begin(), seen.end(), other) != seen.end()) continue;
-    if (auto* e = match_included(plan, *other, exten, now, seen)) return e;
+    if (visit_included(plan, *other, now, seen, visit)) return true;
   }
-  return nullptr;
+  return false;
 }
 
 }  // namespace
+
+DigitMatch CompiledDialplan::lookahead(std::string_view context_name, std::string_view exten,
+                                       std::time_t now) const {
+  DigitMatch m;
+  const CompiledContext* c = context(context_name);
+  if (!c) return m;
+  std::vector<const CompiledContext*> seen;
+  visit_included(*this, *c, now, seen, [&](const CompiledContext& ctx) {
+    DigitMatch here = ctx.lookahead(exten);
+    m.exact = m.exact || here.exact;
+    m.more = m.more || here.more;
+    return m.exact && m.more;  // nothing left to learn
+  });
+  return m;
+}
 
 const CompiledExtension* CompiledDialplan::match(std::string_view context_name,
                                                  std::string_view exten, std::time_t now) const {
   const CompiledContext* c = context(context_name);
   if (!c) return nullptr;
   if (c->includes.empty()) return c->match(exten);
+  // A context included twice (or a loop of includes) is searched once.
   std::vector<const CompiledContext*> seen;
-  return match_included(*this, *c, exten, now, seen);
+  const CompiledExtension* found = nullptr;
+  visit_included(*this, *c, now, seen, [&](const CompiledContext& ctx) {
+    found = ctx.match(exten);
+    return found != nullptr;
+  });
+  return found;
 }
 
 const CompiledExtension* CompiledDialplan::match(std::string_view context_name,
                                                  std::string_view exten) const {
+  // The clock only matters to includes: a context without any needs no time() call.
+  const CompiledContext* c = context(context_name);
+  if (c && c->includes.empty()) return c->match(exten);
   return match(context_name, exten, std::time(nullptr));
 }
 

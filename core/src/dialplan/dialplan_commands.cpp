@@ -4,6 +4,7 @@
 
 #include "console/command_registry.h"
 #include "dialplan/dialplan_engine_impl.h"
+#include "zvon/extension_collector.h"
 #include "zvon/log.h"
 
 namespace zvon {
@@ -183,21 +184,69 @@ std::vector<Registration> DialplanEngineImpl::register_commands(CommandRegistry&
   };
   add(std::move(trace));
 
+  ConsoleCommand hints;
+  hints.words = {"dialplan", "show", "hints"};
+  hints.summary = "Lists the hints (exten => NAME,hint,DEVICES) of the running dialplan";
+  hints.run = [this](const std::vector<std::string>&, CommandOutput& o) {
+    auto plan = snapshot();
+    if (!plan) {
+      o.line("No dialplan is loaded");
+      return 1;
+    }
+    size_t n = 0;
+    for (auto& name : plan->context_names()) {
+      const CompiledContext& c = *plan->context(name);
+      std::vector<const CompiledHint*> list;
+      for (auto& [exten, h] : c.hints) list.push_back(&h);
+      std::sort(list.begin(), list.end(), [](auto* a, auto* b) { return a->exten < b->exten; });
+      for (auto* h : list) {
+        std::string line = cat(h->exten, "@", name);
+        line.resize(std::max<size_t>(line.size() + 1, 24), ' ');
+        line += cat("=> ", h->devices);
+        line.resize(std::max<size_t>(line.size() + 2, 52), ' ');
+        o.line(cat(line, h->pos.file.substr(h->pos.file.rfind('/') + 1), ":", h->pos.line));
+        ++n;
+      }
+    }
+    o.line(cat(n, n == 1 ? " hint" : " hints"));
+    return 0;
+  };
+  add(std::move(hints));
+
   ConsoleCommand route_cmd;
   route_cmd.words = {"dialplan", "route"};
-  route_cmd.arguments = "CONTEXT EXTEN [caller=NUM] [at=\"YYYY-MM-DD HH:MM [Zone/Name]\"]";
+  route_cmd.arguments =
+      "CONTEXT EXTEN [caller=NUM] [at=\"YYYY-MM-DD HH:MM [Zone/Name]\"] [digits=KEYS[,KEYS...]]";
   route_cmd.summary = "Dry run: which priorities a call would run and where it would end up";
   route_cmd.run = [this](const std::vector<std::string>& args, CommandOutput& o) {
     if (args.size() < 2) {
-      o.line("Usage: dialplan route CONTEXT EXTEN [caller=NUM] [at=\"2026-12-31 19:05 Europe/Moscow\"]");
+      o.line("Usage: dialplan route CONTEXT EXTEN [caller=NUM] [at=\"2026-12-31 19:05 Europe/Moscow\"] "
+             "[digits=1,2#]");
       return 1;
     }
     std::string caller;
     std::optional<std::time_t> at;
+    std::vector<std::string> digits;
     for (size_t i = 2; i < args.size(); ++i) {
       const std::string& a = args[i];
       if (a.starts_with("caller=")) {
         caller = a.substr(7);
+      } else if (a.starts_with("digits=")) {
+        // One group per menu the call meets: "1,2#" or "1 2#".
+        std::string group;
+        for (char c : a.substr(7) + ",") {
+          if (c == ',' || c == ' ') {
+            if (!group.empty()) digits.push_back(std::move(group));
+            group.clear();
+          } else if (kDtmfSymbols.find(char(std::toupper(static_cast<unsigned char>(c)))) !=
+                     std::string_view::npos) {
+            group += char(std::toupper(static_cast<unsigned char>(c)));
+          } else {
+            o.line(cat("digits=: '", std::string(1, c), "' is not a key (0-9 * # A-D); separate "
+                       "the menu choices with ',' or ' '"));
+            return 1;
+          }
+        }
       } else if (a.starts_with("at=")) {
         auto t = parse_route_time(a.substr(3));
         if (!t) {
@@ -206,11 +255,12 @@ std::vector<Registration> DialplanEngineImpl::register_commands(CommandRegistry&
         }
         at = *t;
       } else {
-        o.line(cat("Unknown argument '", a, "': use caller=NUM or at=\"YYYY-MM-DD HH:MM [Zone]\""));
+        o.line(cat("Unknown argument '", a,
+                   "': use caller=NUM, at=\"YYYY-MM-DD HH:MM [Zone]\" or digits=1,2#"));
         return 1;
       }
     }
-    auto lines = route(args[0], args[1], caller, at);
+    auto lines = route(args[0], args[1], caller, at, std::move(digits));
     for (auto& l : lines) o.line(l);
     return 0;
   };

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <utility>
 
+#include "dialplan/app_arguments.h"
 #include "zvon/log.h"
 
 namespace zvon {
@@ -74,6 +76,31 @@ size_t unclosed_substitution(std::string_view args) {
   return std::string_view::npos;
 }
 
+// The arguments as text and plain ${NAME} pieces; empty when something in them needs the
+// expander ($[...], a function call, ${NAME:offset}, nesting).
+std::vector<ArgumentSegment> plain_segments(std::string_view args) {
+  std::vector<ArgumentSegment> out;
+  std::string text;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != '$' || i + 1 >= args.size() || (args[i + 1] != '{' && args[i + 1] != '[')) {
+      text += args[i];
+      continue;
+    }
+    if (args[i + 1] == '[') return {};
+    size_t close = args.find('}', i + 2);
+    if (close == std::string_view::npos) return {};
+    std::string_view name = args.substr(i + 2, close - i - 2);
+    if (name.empty()) return {};
+    for (char c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return {};
+    if (!text.empty()) out.push_back({std::exchange(text, {}), false});
+    out.push_back({std::string(name), true});
+    i = close;
+  }
+  if (!text.empty()) out.push_back({std::move(text), false});
+  return out;
+}
+
 class Compiler {
  public:
   explicit Compiler(const Config& config) : config_(config) {
@@ -99,11 +126,13 @@ class Compiler {
       for (auto& [n, ext] : context.exact) pair_whiles(context, ext);
       for (auto& ext : context.patterns) pair_whiles(context, ext);
     }
-    for (auto& [name, context] : plan_->contexts)
+    for (auto& [name, context] : plan_->contexts) {
       std::stable_sort(context.patterns.begin(), context.patterns.end(),
                        [](const CompiledExtension& a, const CompiledExtension& b) {
                          return ExtensionPattern::compare(*a.pattern, *b.pattern) < 0;
                        });
+      context.index();
+    }
     DialplanCompileResult result;
     result.errors = std::move(errors_);
     if (result.errors.empty()) result.plan = std::move(plan_);
@@ -225,18 +254,50 @@ class Compiler {
                                 value, "'"));
       return nullptr;
     }
+    std::string_view rest = value.substr(comma + 1);
+    if (Piece prio = trimmed(rest.substr(0, rest.find(',')), comma + 1); prio.text == "hint") {
+      hint_line(context, e, name, {rest, comma + 1});
+      return nullptr;  // a hint is no extension: `same =>` cannot continue it
+    }
     CompiledExtension* ext = find_or_add_extension(context, e, name);
     if (!ext) return nullptr;
     same_line(context, *ext, e, {value.substr(comma + 1), comma + 1});
     return ext;
   }
 
+  // exten => NAME,hint,DEVICE[&DEVICE...]; `rest` starts at "hint".
+  void hint_line(CompiledContext& context, const ConfigEntry& e, Piece name, Piece rest) {
+    size_t comma = rest.text.find(',');
+    Piece devices = comma == std::string_view::npos
+                        ? Piece{{}, rest.offset + rest.text.size()}
+                        : trimmed(rest.text.substr(comma + 1), rest.offset + comma + 1);
+    if (is_pattern(name.text)) {
+      error(e.value_pos, name.offset, cat("a hint needs an exact extension, not the pattern '",
+                                          name.text, "'"));
+      return;
+    }
+    if (devices.text.empty()) {
+      error(e.value_pos, devices.offset,
+            cat("hint of '", name.text, "' names no device: write 'exten => ", name.text,
+                ",hint,SIP/", name.text, "'"));
+      return;
+    }
+    auto [it, fresh] = context.hints.try_emplace(std::string(name.text));
+    if (!fresh) {
+      error(e.value_pos, name.offset,
+            cat("second hint for '", name.text, "' in [", context.name, "] (the first is at ",
+                it->second.pos.file, ":", it->second.pos.line, ")"));
+      return;
+    }
+    it->second = CompiledHint{std::string(name.text), std::string(devices.text), e.pos};
+  }
+
   CompiledExtension* find_or_add_extension(CompiledContext& context, const ConfigEntry& e,
                                            Piece name) {
     std::string key(name.text);
     if (is_pattern(name.text)) {
-      for (CompiledExtension& x : context.patterns)
-        if (x.name == key) return &x;
+      auto& known = patterns_by_name_[&context];
+      if (auto it = known.find(key); it != known.end()) return it->second;
       size_t at = 0;
       auto pattern = ExtensionPattern::parse(name.text, &at);
       if (!pattern) {
@@ -248,7 +309,7 @@ class Compiler {
       ext.pattern = std::move(*pattern);
       ext.pos = e.pos;
       context.patterns.push_back(std::move(ext));
-      return &context.patterns.back();
+      return known[key] = &context.patterns.back();
     }
     for (size_t i = 0; i < name.text.size(); ++i) {
       char c = name.text[i];
@@ -301,6 +362,7 @@ class Compiler {
       }
     }
     last_priority_[&ext] = p.number;
+    prepare(p);
     ext.priorities.emplace(p.number, std::move(p));
   }
 
@@ -346,7 +408,9 @@ class Compiler {
       return true;
     }
     if (text == "hint") {
-      error(e.value_pos, prio.offset, "hints are not supported yet");
+      error(e.value_pos, prio.offset,
+            cat("a hint is written on an 'exten =>' line of its own: 'exten => ", ext.name,
+                ",hint,DEVICE'"));
       return false;
     }
     int number = 0;
@@ -410,10 +474,29 @@ class Compiler {
     return true;
   }
 
+  // Fills what running `p` needs beyond its text: its application's number, its arguments
+  // split when nothing in them is substituted.
+  void prepare(CompiledPriority& p) {
+    std::string folded = p.app;
+    for (auto& c : folded) c = char(std::tolower(static_cast<unsigned char>(c)));
+    auto [it, fresh] = app_ids_.try_emplace(folded, uint32_t(plan_->app_names.size()));
+    if (fresh) plan_->app_names.push_back(std::move(folded));
+    p.app_id = it->second;
+    p.literal = p.args.find("${") == std::string::npos && p.args.find("$[") == std::string::npos;
+    if (p.literal)
+      p.split = split_app_arguments(p.args);
+    else
+      p.segments = plain_segments(p.args);
+  }
+
   const Config& config_;
   std::shared_ptr<CompiledDialplan> plan_;
   std::vector<DialplanError> errors_;
   std::unordered_map<const CompiledExtension*, int> last_priority_;
+  std::unordered_map<std::string, uint32_t> app_ids_;  // index in plan_->app_names
+  // The patterns of each context by name while it is compiled (they are sorted at the end).
+  std::unordered_map<const CompiledContext*, std::unordered_map<std::string, CompiledExtension*>>
+      patterns_by_name_;
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "dialplan/variable_expander.h"
 #include "dialplan/expression.h"
 #include "dialplan/builtin_functions.h"
+#include "zvon/extension_collector.h"
 #include "zvon/log.h"
 
 namespace zvon {
@@ -78,11 +79,16 @@ DialplanEngineImpl::DialplanEngineImpl(Core& core, std::filesystem::path dir)
     : core_(core), file_(std::move(dir) / "extensions.conf") {
   if (auto* impl = dynamic_cast<CoreImpl*>(&core)) {
     auto& reg = impl->registries();
+    applications_ = &reg.applications;
     auto r = reg.functions.add(callerid_.name(), callerid_, reg.core_usage);
     if (r)
       callerid_registration_ = std::move(*r);
     else
       log(LogLevel::Warning, kLog, "built-in CALLERID(): ", r.message());
+    if (auto added = reg.functions.add(hint_.name(), hint_, reg.core_usage))
+      builtin_registrations_.push_back(std::move(*added));
+    else
+      log(LogLevel::Warning, kLog, "built-in HINT(): ", added.message());
     functions_ = std::make_unique<BuiltinFunctions>(*this);
     for (auto& fn : functions_->all()) {
       auto added = reg.functions.add(fn->name(), *fn, reg.core_usage);
@@ -172,6 +178,11 @@ bool DialplanEngineImpl::exists(std::string_view context, std::string_view exten
   return plan && plan->match(context, exten) != nullptr;
 }
 
+DigitMatch DialplanEngineImpl::lookahead(std::string_view context, std::string_view exten) const {
+  auto plan = snapshot();
+  return plan ? plan->lookahead(context, exten, std::time(nullptr)) : DigitMatch{};
+}
+
 Result<int> DialplanEngineImpl::find_priority(std::string_view context, std::string_view exten,
                                               std::string_view label_or_number) const {
   auto plan = snapshot();
@@ -195,6 +206,27 @@ Result<std::string> DialplanEngineImpl::expand_with(Channel& channel, const Comp
                                                     std::string_view text) {
   ChannelVariables source(core_, *this, channel, callerid_);
   return expand_variables(text, source);
+}
+
+Pinned<Application> DialplanEngineImpl::application(RunState& st, const CompiledPriority& p) {
+  if (!applications_) return core_.find_application(p.app);
+  if (st.apps_of != st.plan.get()) {
+    st.apps.assign(st.plan->app_names.size(), CachedApplication{});
+    st.apps_of = st.plan.get();
+  }
+  if (p.app_id >= st.apps.size()) return core_.find_application(p.app);
+  CachedApplication& c = st.apps[p.app_id];
+  if (c.generation != applications_->generation()) {
+    auto found = applications_->peek(p.app);
+    c = CachedApplication{found.generation, found.obj, std::move(found.owner)};
+  }
+  if (!c.app || !c.owner->try_acquire()) return core_.find_application(p.app);
+  // Pinned now; if the registry moved meanwhile the entry may be gone: ask it properly.
+  if (c.generation != applications_->generation()) {
+    c.owner->release();
+    return core_.find_application(p.app);
+  }
+  return Pinned<Application>(c.app, ModuleUse::adopt(c.owner));
 }
 
 void DialplanEngineImpl::reset_globals(const CompiledDialplan& plan) {
@@ -391,13 +423,69 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
     if (!plan) return false;
     const CompiledExtension* target = plan->match(at.context, name, now(ch));
     if (!target || !target->priority(1)) return false;
-    ch.set_var(var, value);
+    if (!var.empty()) ch.set_var(var, value);
     st.plan = plan;
     st.ext = target;
     at.exten = std::string(name);
     at.priority = 1;
-    say(cat("-> ", name, "@", at.context, " (", var, "=", value, ")"));
+    say(var.empty() ? cat("-> ", name, "@", at.context)
+                    : cat("-> ", name, "@", at.context, " (", var, "=", value, ")"));
     return true;
+  };
+  // `dialplan route ... digits=`: what WaitExten and Read would do with the next key group.
+  // Returns false when the dialplan ends here.
+  auto menu = [&](const CompiledPriority& p, const std::string& args_text) {
+    const bool pressed = st.next_digits < st.dry_digits.size();
+    std::string keys = pressed ? st.dry_digits[st.next_digits++] : std::string();
+    if (iequals(p.app, "read")) {
+      AppArgs a = split_app_arguments(args_text);
+      std::string value = keys.substr(0, keys.find('#'));  // '#' ends the input
+      int max = a.size() > 2 ? std::atoi(a[2].c_str()) : 0;
+      if (max > 0 && value.size() > size_t(max)) value.resize(size_t(max));
+      std::string var = a.empty() ? std::string() : a[0];
+      if (!var.empty()) ch.set_var(var, value);
+      ch.set_var("READSTATUS", pressed ? "OK" : "TIMEOUT");
+      say(pressed ? cat("keys '", keys, "': ", var, "=", value)
+                  : cat("no keys left: Read times out, ", var, " is empty"));
+      ++at.priority;
+      return true;
+    }
+    ExtensionCollector collector([&](std::string_view e) {
+      return st.plan->lookahead(at.context, e, now(ch));
+    });
+    auto action = ExtensionCollector::Action::Wait;
+    size_t used = 0;
+    while (action == ExtensionCollector::Action::Wait && used < keys.size())
+      action = collector.key(keys[used++]);
+    if (action == ExtensionCollector::Action::Wait) action = collector.timed_out();
+    // Keys typed past the choice are the next menu's, as on a call.
+    if (used < keys.size())
+      st.dry_digits.insert(st.dry_digits.begin() + long(st.next_digits), keys.substr(used));
+    switch (action) {
+      case ExtensionCollector::Action::Go:
+        if (const CompiledExtension* target = st.plan->match(at.context, collector.exten(), now(ch));
+            target && target->priority(1)) {
+          say(cat("keys '", keys.substr(0, used), "' dial ", collector.exten(), "@", at.context));
+          st.ext = target;
+          at.exten = collector.exten();
+          at.priority = 1;
+          return true;
+        }
+        [[fallthrough]];
+      case ExtensionCollector::Action::Invalid:
+        say(cat("keys '", keys.substr(0, used), "': no extension '", collector.dialed(), "' in [",
+                at.context, "]"));
+        if (divert("i", "INVALID_EXTEN", collector.dialed()) || divert("e", "EXCEPTION", "INVALID"))
+          return true;
+        break;
+      case ExtensionCollector::Action::Timeout:
+      case ExtensionCollector::Action::Wait:
+        say(cat("no keys left: ", p.app, " times out"));
+        if (divert("t", "", "") || divert("e", "EXCEPTION", "RESPONSETIMEOUT")) return true;
+        break;
+    }
+    say(cat("no 'i', 't' or 'e' extension in [", at.context, "]: the call is hung up here"));
+    return false;
   };
   auto slice = std::chrono::steady_clock::now();
   for (unsigned step = 1;; ++step) {
@@ -422,7 +510,20 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
       say(cat("no priority ", place(at), ": the dialplan ends and the call is hung up"));
       co_return;
     }
-    auto text = expand_with(ch, st.plan.get(), p->args);
+    // Literal arguments are used as compiled; plain ${NAME} pieces are put together in the
+    // run's buffer; only the rest ($[...], functions, :offset) goes through the expander.
+    Result<std::string> expanded = std::string();
+    if (!p->literal && p->segments.empty()) expanded = expand_with(ch, st.plan.get(), p->args);
+    const Result<std::string>& text = expanded;
+    if (!p->literal && !p->segments.empty()) {
+      st.expanded.clear();
+      for (const ArgumentSegment& piece : p->segments) {
+        if (!piece.variable)
+          st.expanded += piece.text;
+        else if (auto value = variable(ch, piece.text))
+          st.expanded += *value;
+      }
+    }
     if (!text) {
       log(LogLevel::Error, kLog, p->pos.str(), ": ", ch.name(), ": ", text.message(),
           st.in_e ? "; hanging up" : "");
@@ -434,8 +535,11 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
       ch.hangup(HangupCause::Failure);
       co_return;
     }
-    std::string step_line = cat("[", place(at), "] ", p->app, "(", *text, ")");
-    if (st.trace || (any_trace_.load(std::memory_order_relaxed) && traced(ch))) {
+    const std::string& args_text = p->literal ? p->args : p->segments.empty() ? *text : st.expanded;
+    const bool tracing = st.trace || (any_trace_.load(std::memory_order_relaxed) && traced(ch));
+    std::string step_line;
+    if (tracing || st.dry_run) step_line = cat("[", place(at), "] ", p->app, "(", args_text, ")");
+    if (tracing) {
       log(LogLevel::Notice, "trace", ch.name(), " ", step_line, "  ", p->pos.str());
       core_.events().publish(Event{"DialplanTrace", 0, {}}
                                  .add("channel", ch.name())
@@ -443,17 +547,25 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
                                  .add("exten", at.exten)
                                  .add("priority", std::to_string(at.priority))
                                  .add("application", p->app)
-                                 .add("arguments", *text)
+                                 .add("arguments", args_text)
                                  .add("source", p->pos.str()));
     }
     say(step_line);
     // A dry run changes nothing outside its scratch channel: no GLOBAL() or DB() writes.
-    bool shared_write = iequals(p->app, "set") && (text->find("GLOBAL(") != std::string::npos ||
-                                                   text->find("DB(") != std::string::npos ||
-                                                   text->find("DB_DELETE(") != std::string::npos);
+    auto shared_write = [&] {
+      return iequals(p->app, "set") && (args_text.find("GLOBAL(") != std::string::npos ||
+                                        args_text.find("DB(") != std::string::npos ||
+                                        args_text.find("DB_DELETE(") != std::string::npos);
+    };
+    // Without digits= the menus are passed over, as the other applications that wait.
+    if (st.dry_run && !st.dry_digits.empty() &&
+        (iequals(p->app, "waitexten") || iequals(p->app, "read"))) {
+      if (!menu(*p, args_text)) co_return;
+      continue;
+    }
     if (st.dry_run && iequals(p->app, "execif")) {
       // ExecIf: what it would run decides, as if that application stood here.
-      Choice c = split_choice(*text);
+      Choice c = split_choice(args_text);
       std::string chosen = expression_true(c.condition) ? c.if_true : c.if_false;
       std::string name = chosen.substr(0, chosen.find('('));
       if (!name.empty() && ends_route(name)) {
@@ -464,9 +576,9 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
         ++at.priority;
         continue;
       }
-    } else if (st.dry_run && (!steers_only(p->app) || shared_write)) {
+    } else if (st.dry_run && (!steers_only(p->app) || shared_write())) {
       if (ends_route(p->app)) {
-        say(cat("the call ends up here: ", p->app, "(", *text, ") at ", place(at)));
+        say(cat("the call ends up here: ", p->app, "(", args_text, ") at ", place(at)));
         co_return;
       }
       ++at.priority;  // answering, playing, waiting: not done in a dry run
@@ -474,7 +586,7 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
     }
     AppResult result;
     {
-      Pinned<Application> app = core_.find_application(p->app);
+      Pinned<Application> app = application(st, *p);
       if (!app) {
         log(LogLevel::Error, kLog, p->pos.str(), ": ", ch.name(), ": no application '", p->app,
             "' (is its module loaded?); hanging up");
@@ -482,16 +594,24 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
         ch.hangup(HangupCause::Failure);
         co_return;
       }
-      AppArgs args = split_app_arguments(*text);
-      // Asterisk's wording, which operators grep for.
-      log(LogLevel::Verbose, kLog, "Executing [", place(at), "] ", p->app, "(\"", ch.name(), "\", \"", *text,
-          "\")");
-      ch.set_application(p->app, app.use());
-      struct ClearApplication {
-        Channel& ch;
-        ~ClearApplication() { ch.clear_application(); }
-      } clear{ch};
-      result = co_await app->exec(ch, args);
+      // The run's argument vector is reused: its strings keep their memory between priorities.
+      if (!p->literal) split_app_arguments(args_text, st.args);
+      const AppArgs& args = p->literal ? p->split : st.args;
+      // Asterisk's wording, which operators grep for. place() builds a string: only when shown.
+      if (log_enabled(LogLevel::Verbose))
+        log(LogLevel::Verbose, kLog, "Executing [", place(at), "] ", p->app, "(\"", ch.name(),
+            "\", \"", args_text, "\")");
+      if (auto instant = app->run_now(ch, args)) {
+        // It did not wait, so nothing could see it run: the channel need not name it.
+        result = *instant;
+      } else {
+        ch.set_application(p->app, app.use());
+        struct ClearApplication {
+          Channel& ch;
+          ~ClearApplication() { ch.clear_application(); }
+        } clear{ch};
+        result = co_await app->exec(ch, args);
+      }
     }
     switch (result) {
       case AppResult::Continue:

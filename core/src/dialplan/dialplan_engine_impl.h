@@ -18,8 +18,10 @@
 #include "dialplan/control_flow_apps.h"
 #include "dialplan/db_store.h"
 #include "dialplan/dialplan_compiler.h"
+#include "dialplan/hint_function.h"
 #include "dialplan/dialplan_engine.h"
 #include "dialplan/run_state.h"
+#include "registry.h"
 #include "zvon/task.h"
 
 namespace zvon {
@@ -38,6 +40,7 @@ class DialplanEngineImpl final : public DialplanEngine {
 
   void start(std::shared_ptr<Channel> channel, std::string context, std::string exten) override;
   bool exists(std::string_view context, std::string_view exten) const override;
+  DigitMatch lookahead(std::string_view context, std::string_view exten) const override;
   Result<int> find_priority(std::string_view context, std::string_view exten,
                             std::string_view label_or_number) const override;
   Result<std::string> expand(Channel& channel, std::string_view text) override;
@@ -74,8 +77,10 @@ class DialplanEngineImpl final : public DialplanEngine {
   // `dialplan trace on|off CHANNEL|all`.
   void set_trace(const std::string& target, bool on);
   // `dialplan route`: a dry run on a scratch channel; the lines say what ran and where it ended.
+  // `digits`: the keys the caller presses, one group per WaitExten or Read met.
   std::vector<std::string> route(const std::string& context, const std::string& exten,
-                                 const std::string& caller, std::optional<std::time_t> at);
+                                 const std::string& caller, std::optional<std::time_t> at,
+                                 std::vector<std::string> digits = {});
 
  private:
   struct Run {
@@ -87,6 +92,8 @@ class DialplanEngineImpl final : public DialplanEngine {
   Task<> steps(Channel& channel, RunState& state);
   Result<std::string> expand_with(Channel& channel, const CompiledDialplan* plan,
                                   std::string_view text);
+  // The application of `p`, pinned; from the run's cache while the registry has not changed.
+  Pinned<Application> application(RunState& state, const CompiledPriority& p);
   void finished(Channel* key, std::exception_ptr error);
   Run* add_run(const std::shared_ptr<Channel>& channel);
   bool traced(const Channel& channel);
@@ -96,6 +103,8 @@ class DialplanEngineImpl final : public DialplanEngine {
   std::filesystem::path file_;
   CallerIdFunction callerid_;
   Registration callerid_registration_;
+  HintFunction hint_{*this};
+  NamedRegistry<Application>* applications_ = nullptr;  // null when the core is not a CoreImpl
   std::unique_ptr<BuiltinFunctions> functions_;
   std::unique_ptr<ControlFlowApps> control_flow_;
   std::vector<Registration> builtin_registrations_;

@@ -218,7 +218,8 @@ std::vector<DialplanError> DialplanEngineImpl::check(const std::filesystem::path
 
 std::vector<std::string> DialplanEngineImpl::route(const std::string& context, const std::string& exten_in,
                                                    const std::string& caller,
-                                                   std::optional<std::time_t> at) {
+                                                   std::optional<std::time_t> at,
+                                                   std::vector<std::string> digits) {
   std::vector<std::string> lines;
   auto plan = snapshot();
   if (!plan) return {"No dialplan is loaded"};
@@ -242,6 +243,7 @@ std::vector<std::string> DialplanEngineImpl::route(const std::string& context, c
     run->state.plan = plan;
     run->state.dry_run = &lines;
     run->state.fixed_now = when;
+    run->state.dry_digits = std::move(digits);
     Channel* key = ch.get();
     run->task = this->run(ch, &run->state);
     run->task.start([this, key, &done](std::exception_ptr error) {

@@ -28,13 +28,16 @@ class ExtensionPattern {
 
   const std::string& text() const { return text_; }
 
- private:
   struct Element {
     enum Kind { Set, OneOrMore, ZeroOrMore } kind = Set;
     std::bitset<256> chars;  // for Set
     size_t count = 0;        // chars.count(), cached for ordering
     unsigned char lowest = 0;
   };
+  // One per position; a wildcard ('.' or '!') can only be the last.
+  const std::vector<Element>& elements() const { return elements_; }
+
+ private:
   // Ranks the element at `index`, with one past the end meaning "the pattern ends here".
   static int rank(const std::vector<Element>& elements, size_t index);
 

@@ -11,6 +11,7 @@
 
 #include "dialplan/compiled_dialplan.h"
 #include "zvon/channel.h"
+#include "zvon/module.h"
 
 namespace zvon {
 
@@ -21,14 +22,30 @@ struct GosubFrame {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved;
 };
 
+// An application as a run last found it in the registry, pinned only while it runs.
+struct CachedApplication {
+  uint64_t generation = ~uint64_t(0);  // of the applications registry; ~0: not looked up
+  Application* app = nullptr;
+  std::shared_ptr<ModuleUsage> owner;
+};
+
 struct RunState {
   std::shared_ptr<const CompiledDialplan> plan;
+  // By CompiledPriority::app_id of `apps_of`, the plan they were looked up for.
+  std::vector<CachedApplication> apps;
+  const CompiledDialplan* apps_of = nullptr;
+  // The expanded arguments of the priority running, reused from one priority to the next.
+  std::string expanded;
+  AppArgs args;
   const CompiledExtension* ext = nullptr;
   std::vector<GosubFrame> stack;
   std::optional<std::time_t> fixed_now;  // the clock of `dialplan route ... at=`
   // `dialplan route`: each step is written here, and applications that would touch the call
   // (answer, play, dial) are listed instead of run.
   std::vector<std::string>* dry_run = nullptr;
+  // `dialplan route ... digits=`: the key groups still to press, one per WaitExten or Read.
+  std::vector<std::string> dry_digits;
+  size_t next_digits = 0;
   bool in_h = false;        // running the h extension after the hang-up
   bool in_e = false;        // running the e extension after an error
   bool trace = false;       // `dialplan trace on` for this channel

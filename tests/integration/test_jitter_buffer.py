@@ -6,21 +6,24 @@ a random 0-90 ms (so many arrive out of order) and a few sent twice. The Opus ph
 what it decodes: the tone must be there, loud, with fewer holes than the same stream makes
 with the jitter buffer switched off (rtp.conf jbenable = no), and `core show channel` of
 the caller's leg, and its hang-up event, must count the reordered, duplicated and late
-packets."""
+packets. The call is recorded too (MixMonitor, the caller's side alone): the recorder decodes
+behind the same kind of buffer, so its file must be as whole as what the Opus phone heard."""
 import math
+import os
 import random
 import re
 import time
 
 from dtmf_test_common import EventWatcher, lin2ulaw, rtp_packet, udp_socket
 from test_baresip_call import Phones, channel_count, channels, wait_registered
-from test_baresip_transcoding import loud_part, recording, rms, start_phone, tone_fraction
+from test_baresip_transcoding import loud_part, read_any_wav, recording, rms, start_phone, tone_fraction
 from test_dtmf import run_call
 from zvon_harness import Zvon, check, run_tests, zvon_stops_cleanly
 
 DIALPLAN = """
 [internal]
-exten => _1XX,1,Dial(SIP/${EXTEN},20)
+exten => _1XX,1,MixMonitor(jb/call-${UNIQUEID}.wav,r(jb/caller-${UNIQUEID}.wav))
+ same => n,Dial(SIP/${EXTEN},20)
  same => n,Hangup()
 """
 TONE_HZ = 1000
@@ -97,6 +100,13 @@ def jittered_call(z):
     stats["hangup"] = next((e for e in hangups if e.get("channel", "").startswith("SIP/101")), {})
     count, heard = holes(samples, rate)
     check(len(heard) >= 3 * rate, "only %.2f s of the tone reached the Opus phone" % (len(heard) / rate))
+    folder = os.path.join(z.dir, "var", "recordings", "jb")
+    said = [f for f in os.listdir(folder) if f.startswith("caller-")] if os.path.isdir(folder) else []
+    check(len(said) == 1, "one recording of the caller's side in %s: %r" % (folder, said))
+    recorded_rate, recorded = read_any_wav(os.path.join(folder, said[0]))
+    stats["recording_holes"], recorded_tone = holes(recorded, recorded_rate)
+    check(len(recorded_tone) >= 3 * recorded_rate,
+          "only %.2f s of the tone in the recording" % (len(recorded_tone) / recorded_rate))
     middle = heard[rate // 4: rate // 4 + rate]
     return count, tone_fraction(middle, TONE_HZ, rate), rms(middle), stats
 
@@ -117,11 +127,18 @@ def test_jitter_buffer_puts_the_stream_back_in_order():
     show = stats["show"]
     print("holes in the tone: %d with the jitter buffer, %d without; tone share %.2f, rms %.0f; "
           "%d packets sent out of order" % (with_jb, without_jb, share, level, stats["reordered_sent"]))
+    print("holes in the recording of the caller: %d with the jitter buffer, %d without"
+          % (stats["recording_holes"], plain["recording_holes"]))
     print(show)
     check(share > 0.8, "with the buffer, 1 kHz is only %.2f of the power" % share)
     check(level > 2000, "with the buffer, the tone is too quiet (rms %.0f)" % level)
     check(with_jb <= 3, "with the buffer the tone has %d holes of 10 ms" % with_jb)
     check(with_jb < without_jb, "the buffer should leave fewer holes (%d) than none (%d)" % (with_jb, without_jb))
+    check(stats["recording_holes"] <= 3,
+          "with the buffer the recording has %d holes of 10 ms" % stats["recording_holes"])
+    check(stats["recording_holes"] < plain["recording_holes"],
+          "the recording should have fewer holes behind the buffer (%d) than without (%d)"
+          % (stats["recording_holes"], plain["recording_holes"]))
     check((field(show, "jb_reordered") or 0) > 10, "core show channel counts reordered packets:\n" + show)
     check((field(show, "jb_duplicates") or 0) >= 5, "core show channel counts duplicates:\n" + show)
     check(field(show, "jb_late") is not None and field(show, "jb_delay_ms") is not None,

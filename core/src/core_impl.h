@@ -51,6 +51,9 @@ class CoreImpl final : public Core {
 
   // Console entry points (the core loop's thread).
   int execute(std::string_view line, CommandOutput& out) { return commands_.execute(line, out); }
+  void execute_later(std::string_view line, std::function<void(std::string output, int status)> done) {
+    commands_.execute_later(line, std::move(done));
+  }
   std::vector<std::string> complete(std::string_view line) { return commands_.complete(line); }
 
   ModuleLoader& modules() { return *loader_; }

@@ -425,6 +425,48 @@ def pid_alive(pid):
         return False
 
 
+def test_reload_leaves_the_console_free():
+    """`dialplan reload` compiles on a thread of its own: a large dialplan is being compiled
+    while another console's command is answered, and one console's replies still come in the
+    order of its commands."""
+    lines = ["[internal]", "exten => 600,1,Answer()", " same => n,Echo()", "[big]"]
+    for n in range(40000):
+        lines.append("exten => %d,1,NoOp(extension %d)" % (100000 + n, n))
+        lines.append(" same => n,Hangup()")
+    with Zvon(dialplan={"extensions.conf": "\n".join(lines) + "\n"}) as z:
+        a, b = ConsoleSocket(socket_path(z)), ConsoleSocket(socket_path(z))
+        try:
+            a.send("R", "dialplan reload")
+            a.send("R", "core show version")  # must be answered after the reload, on this console
+            status, out, _ = b.run("core show uptime")
+            check(status == 0, "core show uptime during the reload: %r" % out)
+            check(not a.buffer, "the reload replied before the other console's command")
+            a.sock.settimeout(0.0)
+            try:
+                early = a.sock.recv(65536)
+            except BlockingIOError:
+                early = b""
+            check(not early, "the reload had replied already; make the dialplan larger: %r" % early[:200])
+            replies = []
+            for _ in range(2):
+                out = b""
+                while True:
+                    kind, payload = a.frame(timeout=120)
+                    if kind == "O":
+                        out += payload
+                    elif kind == "E":
+                        replies.append((int(payload), out.decode()))
+                        break
+            check(replies[0][0] == 0 and "Dialplan reloaded: 2 contexts, 40001 extensions" in replies[0][1],
+                  "the reload's reply first: %r" % (replies,))
+            check(replies[1][0] == 0 and "zvon" in replies[1][1], "then core show version: %r" % (replies,))
+            status, out, _ = b.run("dialplan reload")
+            check(status == 0, "a second reload: %r" % out)
+        finally:
+            a.close()
+            b.close()
+
+
 def test_daemon_mode():
     with Zvon(start=False, dialplan=DIALPLAN) as z:
         try:
@@ -548,7 +590,8 @@ if __name__ == "__main__":
             results.append(e.code)
     try:
         run_tests([test_command_line, test_daemon_mode, test_daemon_start_errors,
-                   test_stale_socket_is_replaced, test_foreground_console])
+                   test_stale_socket_is_replaced, test_foreground_console,
+                   test_reload_leaves_the_console_free])
     except SystemExit as e:
         results.append(e.code)
     sys.exit(0 if all(code == 0 for code in results) else 1)

@@ -29,6 +29,12 @@ struct ConsoleCommand {
   std::function<std::vector<std::string>(const std::vector<std::string>& args,
                                          std::string_view partial)>
       complete;
+  // Optional, for a command whose work must not hold the core loop (it runs on a thread of its
+  // own and ends later): the console calls this instead of `run`, and the command calls
+  // `done(output, status)` once, on the core loop. `run` stays for callers that wait.
+  std::function<void(const std::vector<std::string>& args,
+                     std::function<void(std::string output, int status)> done)>
+      run_later = nullptr;
 };
 
 }  // namespace zvon

@@ -78,6 +78,32 @@ int CommandRegistry::execute(std::string_view line, CommandOutput& out) {
   }
 }
 
+void CommandRegistry::execute_later(std::string_view line,
+                                    std::function<void(std::string output, int status)> done) {
+  auto words = split_words(line);
+  size_t used = 0;
+  auto entry = words.empty() ? nullptr : find(words, used);
+  if (!entry || !entry->command.run_later) {
+    struct Collected final : CommandOutput {
+      std::string text;
+      void write(std::string_view t) override { text.append(t); }
+    } out;
+    const int status = execute(line, out);
+    done(std::move(out.text), status);
+    return;
+  }
+  std::vector<std::string> args(words.begin() + long(used), words.end());
+  // Whoever waits for `done` must hear of a command that threw before calling it.
+  auto once = std::make_shared<std::function<void(std::string, int)>>(std::move(done));
+  try {
+    entry->command.run_later(args, [once](std::string output, int status) {
+      if (auto d = std::exchange(*once, nullptr)) d(std::move(output), status);
+    });
+  } catch (const std::exception& e) {
+    if (auto d = std::exchange(*once, nullptr)) d(cat("command failed: ", e.what(), "\n"), 1);
+  }
+}
+
 std::vector<std::string> CommandRegistry::complete(std::string_view line) {
   auto words = split_words(line);
   std::string partial;

@@ -25,6 +25,9 @@ class CommandRegistry {
   // Runs the command whose words are the longest prefix of `line`. Unknown commands print a
   // hint and return 1.
   int execute(std::string_view line, CommandOutput& out);
+  // The same through the command's run_later when it has one; `done` gets the whole output
+  // and the status, at once for the other commands.
+  void execute_later(std::string_view line, std::function<void(std::string output, int status)> done);
   // Completions for the last word of `line` (a word per entry, without the line's start).
   std::vector<std::string> complete(std::string_view line);
   // `help [words...]`.

@@ -105,6 +105,10 @@ struct Connection : std::enable_shared_from_this<Connection> {
   bool open = true;
   bool reading = false;
   bool wants_logs = false;
+  // A command is running (dialplan reload compiles on a thread of its own): the frames after
+  // it wait in `reader`, so that replies come in the order of the commands.
+  bool busy = false;
+  bool in_run = false;  // inside execute_later(): a reply given at once needs no resume
   uint64_t logs_dropped = 0;
 
   uv_stream_t* stream() { return reinterpret_cast<uv_stream_t*>(pipe.get()); }
@@ -279,7 +283,12 @@ class ConsoleServerImpl final : public ConsoleServer {
     }
     if (n == 0) return;
     c.reader.feed(std::string_view(buf->base, size_t(n)));
-    while (c.open) {
+    process(c);
+  }
+
+  // The frames read so far, until a command has to be waited for.
+  void process(Connection& c) {
+    while (c.open && !c.busy) {
       auto frame = c.reader.next();
       if (!frame) {
         if (c.reader.failed()) {
@@ -297,28 +306,37 @@ class ConsoleServerImpl final : public ConsoleServer {
     }
   }
 
+  void reply(Connection& c, std::string_view output, int status) {
+    std::string frames;
+    {
+      ConnectionOutput out(frames);
+      out.write(output);
+    }
+    console::append_frame(frames, FrameType::End, console::encode_status(status));
+    send(c, std::move(frames));
+    // A client that sends commands faster than it reads their output waits.
+    if (c.open && c.unsent() > kMaxClientBacklog * kReadPauseFactor) {
+      uv_read_stop(c.stream());
+      c.reading = false;
+    }
+  }
+
   // False when the frame is not one a client may send.
   bool handle(Connection& c, const console::Frame& frame) {
     switch (frame.type) {
       case FrameType::Run: {
-        std::string frames;
-        int status;
-        {
-          ConnectionOutput out(frames);
-          try {
-            status = core_.execute(frame.payload, out);
-          } catch (const std::exception& e) {
-            out.line(cat("command failed: ", e.what()));
-            status = 1;
-          }
-        }
-        console::append_frame(frames, FrameType::End, console::encode_status(status));
-        send(c, std::move(frames));
-        // A client that sends commands faster than it reads their output waits.
-        if (c.open && c.unsent() > kMaxClientBacklog * kReadPauseFactor) {
-          uv_read_stop(c.stream());
-          c.reading = false;
-        }
+        c.busy = true;
+        c.in_run = true;
+        std::weak_ptr<Connection> weak = c.shared_from_this();
+        core_.execute_later(frame.payload, [this, weak](std::string output, int status) {
+          auto conn = weak.lock();
+          if (!conn) return;  // the console went away while its command ran
+          conn->busy = false;
+          if (!conn->open) return;
+          reply(*conn, output, status);
+          if (!conn->in_run) process(*conn);
+        });
+        c.in_run = false;
         return true;
       }
       case FrameType::Complete: {

@@ -9,6 +9,18 @@
 
 namespace zvon {
 
+std::pair<std::string, int> DialplanEngineImpl::reload_with_reply() {
+  auto r = reload();
+  if (!r)
+    return {cat("Dialplan not reloaded (the running dialplan stays): ", file().string(), "\n",
+                r.message(), "\n"),
+            1};
+  auto plan = snapshot();
+  return {cat("Dialplan reloaded: ", plan->contexts.size(), " contexts, ", plan->extension_count(),
+              " extensions\n"),
+          0};
+}
+
 namespace {
 
 void show_extension(const CompiledExtension& e, CommandOutput& out) {
@@ -59,16 +71,25 @@ std::vector<Registration> DialplanEngineImpl::register_commands(CommandRegistry&
   reload_cmd.words = {"dialplan", "reload"};
   reload_cmd.summary = "Re-reads extensions.conf; on errors the running dialplan stays";
   reload_cmd.run = [this](const std::vector<std::string>&, CommandOutput& o) {
-    auto r = reload();
-    if (!r) {
-      o.line(cat("Dialplan not reloaded (the running dialplan stays): ", file().string()));
-      o.line(r.message());
-      return 1;
+    auto [text, status] = reload_with_reply();
+    o.write(text);
+    return status;
+  };
+  // A 100,000-line dialplan takes most of a second to compile: off the core loop, so that
+  // the console, module commands and the pgsql pool go on meanwhile.
+  reload_cmd.run_later = [this](const std::vector<std::string>&,
+                                std::function<void(std::string, int)> done) {
+    if (reloading_.exchange(true)) {
+      done("A dialplan reload is running already; the running dialplan stays until it ends\n", 1);
+      return;
     }
-    auto plan = snapshot();
-    o.line(cat("Dialplan reloaded: ", plan->contexts.size(), " contexts, ",
-               plan->extension_count(), " extensions"));
-    return 0;
+    if (reload_thread_.joinable()) reload_thread_.join();  // the last one, ended
+    Loop& core_loop = core_.loops().core();
+    reload_thread_ = std::thread([this, &core_loop, done = std::move(done)]() mutable {
+      auto [text, status] = reload_with_reply();
+      reloading_ = false;
+      core_loop.post([done = std::move(done), text = std::move(text), status] { done(text, status); });
+    });
   };
   add(std::move(reload_cmd));
 

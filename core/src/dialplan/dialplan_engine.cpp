@@ -109,6 +109,7 @@ DialplanEngineImpl::DialplanEngineImpl(Core& core, std::filesystem::path dir)
 }
 
 DialplanEngineImpl::~DialplanEngineImpl() {
+  if (reload_thread_.joinable()) reload_thread_.join();
   std::unordered_map<Channel*, std::unique_ptr<Run>> left;
   {
     std::lock_guard lock(mutex_);

@@ -1,6 +1,8 @@
 // The DialplanEngine: holds the current compiled snapshot and one root coroutine per channel
 // it runs. Threads: start() on the channel's loop; load()/reload() and the console commands on
-// the core loop (or a test thread); the lookups (exists, find_priority, snapshot) any thread.
+// the core loop (or a test thread), except the console's `dialplan reload`, which compiles on
+// a thread of its own so that the core loop goes on; the lookups (exists, find_priority,
+// snapshot) any thread.
 // A mutex guards the snapshot pointer and the table of runs; no lock is held while dialplan
 // code runs.
 #pragma once
@@ -10,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <unordered_map>
 
 #include "dialplan/builtin_functions.h"
@@ -125,6 +128,12 @@ class DialplanEngineImpl final : public DialplanEngine {
   std::atomic<int64_t> test_clock_{-1};
   std::once_flag db_once_;
   std::unique_ptr<DbStore> db_;
+
+  // The console's `dialplan reload`: the reload with its reply, and the thread it runs on
+  // (joined by the destructor first, and before the next one starts).
+  std::pair<std::string, int> reload_with_reply();
+  std::atomic<bool> reloading_{false};
+  std::thread reload_thread_;
 };
 
 }  // namespace zvon

@@ -148,14 +148,22 @@ _SEND_BYE = """  <pause milliseconds="%d"/>
 G711_PT = {"PCMU": 0, "PCMA": 8}
 
 
-def uac_media_scenario(codec, hangup_after_ms=None):
+def uac_media_scenario(codec, hangup_after_ms=None, early_media=False):
     """A sipp UAC scenario (a temporary file) offering only `codec` ("PCMU" or "PCMA"): it
-    waits for zvon's BYE, or sends its own after `hangup_after_ms`."""
+    waits for zvon's BYE, or sends its own after `hangup_after_ms`. With `early_media` the
+    call fails unless a 183 with SDP comes before the 200."""
     if hangup_after_ms is None:
         end, steps = "waits for zvon's BYE", WAIT_FOR_BYE
     else:
         end, steps = "hangs up after %d ms" % hangup_after_ms, _SEND_BYE % hangup_after_ms
-    return fill_template("uac_media.xml.in", CODEC=codec, PT=G711_PT[codec], END=end, STEPS=steps)
+    if early_media:
+        note = "It requires a 183 with SDP (early media) before the 200."
+        early = ('  <recv response="183">\n    <action>\n      <ereg regexp="m=audio [0-9]+" '
+                 'search_in="body" check_it="true" assign_to="junk"/>\n    </action>\n  </recv>')
+    else:
+        note, early = "", '  <recv response="183" optional="true"/>'
+    return fill_template("uac_media.xml.in", CODEC=codec, PT=G711_PT[codec], END=end, STEPS=steps,
+                         EARLY=early, EARLY_NOTE=note)
 
 
 def lin2ulaw(sample):

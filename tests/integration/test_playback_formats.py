@@ -5,7 +5,9 @@ A-law, FLAC, Ogg/Opus), each at its own frequency, and names them without their 
 one Playback. A sipp caller offering only PCMU, then only PCMA, receives the RTP in the test,
 and baresip phones offering only G.722 and only Opus record what they decode; a Goertzel
 filter checks that every tone arrives, in order. A corrupt file and a foreign one give
-PLAYBACKSTATUS=FAILED and a log line naming the file, and the call goes on."""
+PLAYBACKSTATUS=FAILED and a log line naming the file, and the call goes on. Early media: a
+sipp caller that insists on a 183 with SDP hears a prompt played with Progress() and
+Playback(...,noanswer) before the call is answered, then one after."""
 import atexit
 import os
 import re
@@ -37,7 +39,12 @@ exten => 7100,1,Answer()
  same => n,Playback(%(dir)s/notes.flac)
  same => n,Log(NOTICE,foreign PLAYBACKSTATUS=${PLAYBACKSTATUS})
  same => n,Hangup()
-""" % {"files": "&".join("%s/tone-%s" % (TONES_DIR, name) for name, _ in TONES), "dir": TONES_DIR}
+exten => 7101,1,Progress()
+ same => n,Playback(%(dir)s/tone-%(before)s,noanswer)
+ same => n,Answer()
+ same => n,Playback(%(dir)s/tone-%(after)s)
+ same => n,Hangup()
+""" % {"before": TONES[0][0], "after": TONES[1][0], "files": "&".join("%s/tone-%s" % (TONES_DIR, name) for name, _ in TONES), "dir": TONES_DIR}
 
 
 def check_log(z):
@@ -50,12 +57,13 @@ def check_log(z):
           "a bad file should give PLAYBACKSTATUS=FAILED:\n" + log[-3000:])
 
 
-def play_to_sipp(z, codec):
+def sipp_hears(z, codec, service, early_media=False):
+    """The G.711 samples a sipp caller offering only `codec` receives from `service`."""
     sock = udp_socket()
     info = os.path.join(tempfile.mkdtemp(dir=z.dir), "uac")
     collector = RtpCollector(sock)
-    uac = run_sipp(uac_media_scenario(codec), "127.0.0.1:%d" % z.sip_port, user="101",
-                   password=SECRETS["101"], service="7100", timeout=40, background=True,
+    uac = run_sipp(uac_media_scenario(codec, early_media=early_media), "127.0.0.1:%d" % z.sip_port,
+                   user="101", password=SECRETS["101"], service=service, timeout=40, background=True,
                    work_dir=z.dir, extra_keys={"caller": "101", "rtp_port": sock.getsockname()[1],
                                                 "info_file": info})
     try:
@@ -65,9 +73,19 @@ def play_to_sipp(z, codec):
         packets = collector.stop()
         sock.close()
     check(result.ok, "sipp %s: %s" % (codec, result.describe()))
-    samples = g711_samples(packets, codec)
-    check_tone_sequence(samples, 8000, TONES, SECONDS * 0.6, "the %s caller" % codec)
+    return g711_samples(packets, codec)
+
+
+def play_to_sipp(z, codec):
+    check_tone_sequence(sipp_hears(z, codec, "7100"), 8000, TONES, SECONDS * 0.6, "the %s caller" % codec)
     check_log(z)
+
+
+def test_early_media(z):
+    """The 183 carries SDP (sipp fails the call otherwise) and the first tone, played before
+    Answer(), reaches the caller, then the second."""
+    samples = sipp_hears(z, "PCMU", "7101", early_media=True)
+    check_tone_sequence(samples, 8000, TONES[:2], SECONDS * 0.6, "the caller, early media first")
 
 
 def test_every_format_on_pcmu(z):
@@ -97,6 +115,7 @@ if __name__ == "__main__":
         run_tests([
             test_every_format_on_pcmu,
             test_every_format_on_pcma,
+            test_early_media,
             test_every_format_on_g722,
             test_every_format_on_opus,
         ], zvon)

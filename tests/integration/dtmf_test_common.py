@@ -141,21 +141,6 @@ def rtcp_rr(our_ssrc, about_ssrc, lsr, dlsr=0):
     return rr + sdes
 
 
-def receive(sock, seconds):
-    """[(source address, parsed packet)] received within `seconds` (bounded)."""
-    out = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            data, addr = sock.recvfrom(2048)
-        except socket.timeout:
-            continue
-        p = parse_rtp(data)
-        if p:
-            out.append((addr, p))
-    return out
-
-
 def available(sock):
     """The RTP packets waiting on `sock` now, without blocking: [(source address, packet)]."""
     out = []

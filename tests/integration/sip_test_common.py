@@ -81,6 +81,21 @@ def parse_rtp(data):
             "ssrc": struct.unpack("!I", data[8:12])[0], "payload": data[12:]}
 
 
+def receive(sock, seconds):
+    """[(source address, parsed packet)] received within `seconds` (bounded)."""
+    out = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            data, addr = sock.recvfrom(2048)
+        except socket.timeout:
+            continue
+        p = parse_rtp(data)
+        if p:
+            out.append((addr, p))
+    return out
+
+
 def udp_socket(timeout=0.2):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))

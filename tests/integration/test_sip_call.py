@@ -8,25 +8,10 @@ import struct
 import tempfile
 import time
 
-from sip_test_common import (DIALPLAN, SECRETS, fill_template, parse_rtp, rtp_packet,  # noqa: F401
-                             udp_socket, wait_file)
+from sip_test_common import (DIALPLAN, SECRETS, fill_template, parse_rtp, receive,  # noqa: F401
+                             rtp_packet, udp_socket, wait_file)
 from zvon_harness import (SIPP_DIR, SipClient, Zvon, check, free_port, run_sipp, run_tests,
                           wait_port_taken)
-
-
-def receive(sock, seconds):
-    """[(source address, parsed packet)] received within `seconds`."""
-    out = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            data, addr = sock.recvfrom(2048)
-        except socket.timeout:
-            continue
-        p = parse_rtp(data)
-        if p:
-            out.append((addr, p))
-    return out
 
 
 def register_uas(z, uas_port, user="102"):

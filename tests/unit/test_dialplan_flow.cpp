@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "dialplan/app_arguments.h"
 #include "dialplan/dialplan_engine_impl.h"
 #include "test_core.h"
 #include "zvon/channel.h"
@@ -306,4 +307,100 @@ TEST_CASE("dialplan: find_priority, exists, dialplan show", "[dialplan]") {
   out.text.clear();
   status = f.core->execute("dialplan show nowhere", out);  // the test thread stands in for the core loop
   CHECK(status == 1);
+}
+
+namespace {
+
+// Writes "count:arg1|arg2|..." per call, at once (an InstantApplication, as NoOp and Set are).
+class CountArgumentsApp final : public InstantApplication {
+ public:
+  std::string_view name() const override { return "CountArgs"; }
+  std::string_view synopsis() const override { return "test: counts and records its arguments"; }
+  AppResult run(Channel&, const AppArgs& args) override {
+    std::string line = std::to_string(args.size()) + ":";
+    for (size_t i = 0; i < args.size(); ++i) line += (i ? "|" : "") + args[i];
+    lines.push_back(line);  // the worker loop only
+    return AppResult::Continue;
+  }
+  std::vector<std::string> lines;
+};
+
+}  // namespace
+
+// Plain ${NAME}s go straight into the arguments split at compile time; a value with a comma,
+// a quote, a backslash or a parenthesis falls back to splitting the text. Either way the
+// application gets what splitting the substituted text gives, as in Asterisk.
+TEST_CASE("dialplan flow: ${NAME} arguments split as the substituted text would be", "[dialplan][flow]") {
+  const std::vector<std::pair<std::string, std::string>> values = {
+      {"EMPTY", ""},         {"ONE", "x"},           {"COMMA", "a,b"},
+      {"PADDED", " p q "},   {"QUOTE", "q\"uote"},   {"PARENS", "(p,q)"},
+      {"BACKSLASH", "b\\,s"}, {"BLANKS", "  "},
+  };
+  const std::vector<std::string> templates = {
+      "${EMPTY}", "${ONE}", "${COMMA}", " ${ONE} , ${PADDED} ", "${EMPTY},${EMPTY}", "${EMPTY},",
+      ",${ONE},", "x${PADDED}y", "${QUOTE}", "${PARENS}", "${BACKSLASH}", "${BLANKS}",
+      "${EMPTY} ${EMPTY}", "pre ${ONE}post,${COMMA}", "${PADDED}${PADDED}", "${UNSET}",
+      "${UNSET},,", "${EXTEN},${CONTEXT}", "${ONE}, ,${ONE}",
+  };
+  std::string text = "[test]\n";
+  std::string lead = "exten => 100,1,";
+  for (const std::string& t : templates) {
+    text += lead + "CountArgs(" + t + ")\n";
+    lead = " same => n,";
+  }
+  DialplanFixture f(text);
+  CountArgumentsApp app;
+  auto& reg = f.core->registries();
+  auto added = reg.applications.add("CountArgs", app, reg.core_usage);
+  REQUIRE(added);
+  Registration registration = std::move(*added);
+
+  std::vector<std::string> expected;
+  for (std::string t : templates) {
+    for (auto [name, value] : values) {
+      for (size_t at; (at = t.find("${" + name + "}")) != std::string::npos;)
+        t.replace(at, name.size() + 3, value);
+    }
+    for (auto [name, value] : std::vector<std::pair<std::string, std::string>>{
+             {"UNSET", ""}, {"EXTEN", "100"}, {"CONTEXT", "test"}}) {
+      for (size_t at; (at = t.find("${" + name + "}")) != std::string::npos;)
+        t.replace(at, name.size() + 3, value);
+    }
+    AppArgs split = split_app_arguments(t);
+    std::string line = std::to_string(split.size()) + ":";
+    for (size_t i = 0; i < split.size(); ++i) line += (i ? "|" : "") + split[i];
+    expected.push_back(line);
+  }
+  auto ch = f.make_channel();
+  f.on_loop([&] {
+    for (auto& [name, value] : values) ch->set_var(name, value);
+  });
+  f.start(ch, "test", "100");
+  REQUIRE(f.wait_finished(ch));
+  std::vector<std::string> lines;
+  f.on_loop([&] { lines = app.lines; });
+  CHECK(lines == expected);
+  registration.release();
+}
+
+// A run keeps the modules of the applications it runs back to back pinned, and lets go before
+// it waits: an operator can unload a module a waiting call used a moment ago, but not the one
+// it waits in.
+TEST_CASE("dialplan flow: a module the call used before it waits can be unloaded meanwhile", "[dialplan][flow]") {
+  DialplanFixture f("[test]\nexten => 100,1,Goto(go)\n same => n(go),Wait(10)\n");
+  auto ch = f.make_channel();
+  f.start(ch, "test", "100");
+  bool waiting = false;
+  for (int i = 0; i < 1000 && !waiting; ++i) {
+    f.on_loop([&] { waiting = ch->application() == "Wait"; });
+    if (!waiting) std::this_thread::sleep_for(2ms);
+  }
+  REQUIRE(waiting);
+  auto refused = f.core->modules().unload("app_wait");
+  CHECK(!refused);
+  auto unloaded = f.core->modules().unload("app_goto");
+  CHECK(unloaded.ok());
+  f.on_loop([&] { ch->hangup(); });
+  REQUIRE(f.wait_finished(ch));
+  CHECK(f.engine().running() == 0);
 }

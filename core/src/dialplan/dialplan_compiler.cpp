@@ -101,6 +101,41 @@ std::vector<ArgumentSegment> plain_segments(std::string_view args) {
   return out;
 }
 
+// Splits the text pieces of plain segments at their commas, so that running the priority puts
+// each value into its argument without splitting; false (and `p` unchanged) when the text
+// holds what the splitter treats specially (quotes, escapes, parentheses).
+bool split_segments_into_arguments(CompiledPriority& p) {
+  size_t commas = 0;
+  for (const ArgumentSegment& piece : p.segments) {
+    if (piece.variable) continue;
+    if (piece.text.find_first_of("\\\"()") != std::string::npos) return false;
+    commas += size_t(std::count(piece.text.begin(), piece.text.end(), ','));
+  }
+  if (commas >= UINT16_MAX) return false;
+  std::vector<ArgumentSegment> split;
+  size_t argument = 0;
+  for (ArgumentSegment& piece : p.segments) {
+    if (piece.variable) {
+      piece.argument = uint16_t(argument);
+      split.push_back(std::move(piece));
+      continue;
+    }
+    std::string_view rest = piece.text;
+    for (;;) {
+      size_t comma = rest.find(',');
+      std::string_view part = rest.substr(0, comma);
+      if (!part.empty()) split.push_back({std::string(part), false, uint16_t(argument)});
+      if (comma == std::string_view::npos) break;
+      rest.remove_prefix(comma + 1);
+      ++argument;
+    }
+  }
+  p.segments = std::move(split);
+  p.argument_count = uint16_t(argument + 1);
+  p.direct = true;
+  return true;
+}
+
 class Compiler {
  public:
   explicit Compiler(const Config& config) : config_(config) {
@@ -485,8 +520,8 @@ class Compiler {
     p.literal = p.args.find("${") == std::string::npos && p.args.find("$[") == std::string::npos;
     if (p.literal)
       p.split = split_app_arguments(p.args);
-    else
-      p.segments = plain_segments(p.args);
+    else if (p.segments = plain_segments(p.args); !p.segments.empty())
+      split_segments_into_arguments(p);
   }
 
   const Config& config_;

@@ -209,25 +209,46 @@ Result<std::string> DialplanEngineImpl::expand_with(Channel& channel, const Comp
   return expand_variables(text, source);
 }
 
-Pinned<Application> DialplanEngineImpl::application(RunState& st, const CompiledPriority& p) {
-  if (!applications_) return core_.find_application(p.app);
+Application* DialplanEngineImpl::application(RunState& st, const CompiledPriority& p,
+                                             Pinned<Application>& uncached) {
+  auto ask_registry = [&] {
+    uncached = core_.find_application(p.app);
+    return uncached.get();
+  };
+  if (!applications_) return ask_registry();
   if (st.apps_of != st.plan.get()) {
+    st.release_pins();
     st.apps.assign(st.plan->app_names.size(), CachedApplication{});
     st.apps_of = st.plan.get();
   }
-  if (p.app_id >= st.apps.size()) return core_.find_application(p.app);
+  if (p.app_id >= st.apps.size()) return ask_registry();
   CachedApplication& c = st.apps[p.app_id];
   if (c.generation != applications_->generation()) {
+    if (c.pinned) c.owner->release();
     auto found = applications_->peek(p.app);
     c = CachedApplication{found.generation, found.obj, std::move(found.owner)};
   }
-  if (!c.app || !c.owner->try_acquire()) return core_.find_application(p.app);
-  // Pinned now; if the registry moved meanwhile the entry may be gone: ask it properly.
-  if (c.generation != applications_->generation()) {
-    c.owner->release();
-    return core_.find_application(p.app);
+  if (!c.app) return ask_registry();
+  if (!c.pinned) {
+    if (!c.owner->try_acquire()) return ask_registry();
+    // Pinned now; if the registry moved meanwhile the entry may be gone: ask it properly.
+    if (c.generation != applications_->generation()) {
+      c.owner->release();
+      return ask_registry();
+    }
+    c.pinned = true;
+    st.pins.push_back(p.app_id);
   }
-  return Pinned<Application>(c.app, ModuleUse::adopt(c.owner));
+  return c.app;
+}
+
+ModuleUse DialplanEngineImpl::application_use(RunState& st, const CompiledPriority& p,
+                                              const Pinned<Application>& uncached) {
+  if (uncached) return uncached.use();
+  // The cache's pin keeps the module open: another use of it cannot fail.
+  CachedApplication& c = st.apps[p.app_id];
+  c.owner->acquire_more();
+  return ModuleUse::adopt(c.owner);
 }
 
 void DialplanEngineImpl::reset_globals(const CompiledDialplan& plan) {
@@ -249,21 +270,96 @@ void DialplanEngineImpl::set_global(std::string_view name, std::string_view valu
 }
 
 std::optional<std::string> DialplanEngineImpl::variable(Channel& channel, std::string_view name) {
+  std::string scratch;
+  auto value = variable_view(channel, name, scratch);
+  if (!value) return std::nullopt;
+  return std::string(*value);
+}
+
+std::optional<std::string_view> DialplanEngineImpl::variable_view(Channel& channel,
+                                                                  std::string_view name,
+                                                                  std::string& scratch) {
   const DialplanLocation& at = channel.location();
-  if (name == "EXTEN") return at.exten;
-  if (name == "CONTEXT") return at.context;
-  if (name == "PRIORITY") return std::to_string(at.priority);
+  if (name == "EXTEN") return std::string_view(at.exten);
+  if (name == "CONTEXT") return std::string_view(at.context);
+  if (name == "PRIORITY") return scratch = std::to_string(at.priority);
   if (name == "UNIQUEID") return channel.unique_id();
   if (name == "CHANNEL") return channel.name();
-  if (name == "HANGUPCAUSE") return std::to_string(int(channel.hangup_cause()));
-  if (name == "EPOCH") return std::to_string(now(channel));
-  if (auto v = channel.var(name)) return std::string(*v);
+  if (name == "HANGUPCAUSE") return scratch = std::to_string(int(channel.hangup_cause()));
+  if (name == "EPOCH") return scratch = std::to_string(now(channel));
+  if (auto v = channel.var(name)) return v;
   // Set(_NAME=...) and Set(__NAME=...) keep the underscores (they say how far the variable is
   // inherited); ${NAME} reads them.
-  std::string inherited = cat("_", name);
-  if (auto v = channel.var(inherited)) return std::string(*v);
-  if (auto v = channel.var("_" + inherited)) return std::string(*v);
-  return global(name);
+  scratch = cat("_", name);
+  if (auto v = channel.var(scratch)) return v;
+  scratch.insert(0, 1, '_');
+  if (auto v = channel.var(scratch)) return v;
+  if (auto v = global(name)) return scratch = std::move(*v);
+  return std::nullopt;
+}
+
+namespace {
+
+// What split_app_arguments would act on in a substituted value.
+bool splits(std::string_view value) {
+  for (char c : value)
+    if (c == ',' || c == '"' || c == '\\' || c == '(' || c == ')') return true;
+  return false;
+}
+
+bool blank(char c) { return c == ' ' || c == '\t'; }
+
+}  // namespace
+
+bool DialplanEngineImpl::direct_arguments(Channel& channel, const CompiledPriority& p,
+                                          AppArgs& out) {
+  // Reuses the strings already in `out`, as split_app_arguments does.
+  if (out.size() != p.argument_count) out.resize(p.argument_count);
+  for (std::string& argument : out) argument.clear();
+  size_t total = p.argument_count - 1;  // the commas
+  std::string scratch;
+  for (const ArgumentSegment& piece : p.segments) {
+    std::string& argument = out[piece.argument];
+    if (!piece.variable) {
+      argument += piece.text;
+      total += piece.text.size();
+      continue;
+    }
+    auto value = variable_view(channel, piece.text, scratch);
+    if (!value) continue;
+    // Asterisk splits after substituting: a comma in a value makes two arguments.
+    if (splits(*value)) return false;
+    argument += *value;
+    total += value->size();
+  }
+  // What split_app_arguments does with the text: nothing gives no argument at all, and blanks
+  // around an argument go.
+  if (total == 0) {
+    out.clear();
+    return true;
+  }
+  for (std::string& argument : out) {
+    if (argument.empty() || (!blank(argument.front()) && !blank(argument.back()))) continue;
+    size_t end = argument.find_last_not_of(" \t");
+    argument.erase(end == std::string::npos ? 0 : end + 1);
+    argument.erase(0, std::min(argument.find_first_not_of(" \t"), argument.size()));
+  }
+  return true;
+}
+
+void DialplanEngineImpl::join_segments(Channel& channel, const CompiledPriority& p,
+                                       std::string& out) {
+  out.clear();
+  size_t argument = 0;
+  std::string scratch;
+  for (const ArgumentSegment& piece : p.segments) {
+    for (; argument < piece.argument; ++argument) out += ',';
+    if (!piece.variable)
+      out += piece.text;
+    else if (auto value = variable_view(channel, piece.text, scratch))
+      out += *value;
+  }
+  for (; argument + 1 < p.argument_count; ++argument) out += ',';
 }
 
 RunState* DialplanEngineImpl::state(Channel& channel) {
@@ -414,6 +510,10 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
   // jump to another extension takes the dialplan that is current by then.
   DialplanLocation& at = ch.location();
   st.ext = st.plan->match(at.context, at.exten, now(ch));
+  struct ReleasePins {
+    RunState& st;
+    ~ReleasePins() { st.release_pins(); }
+  } release_pins_at_end{st};
   auto say = [&](const std::string& line) {
     if (st.dry_run) st.dry_run->push_back(line);
   };
@@ -496,6 +596,7 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
     // yield. The clock is read every 64 steps only, so short dialplans pay nothing.
     if (step % kStepsPerTurn == 0 &&
         std::chrono::steady_clock::now() - slice >= std::chrono::milliseconds(2)) {
+      st.release_pins();
       co_await ch.wait(std::chrono::milliseconds(1), st.in_h);
       slice = std::chrono::steady_clock::now();
     }
@@ -511,32 +612,33 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
       say(cat("no priority ", place(at), ": the dialplan ends and the call is hung up"));
       co_return;
     }
-    // Literal arguments are used as compiled; plain ${NAME} pieces are put together in the
-    // run's buffer; only the rest ($[...], functions, :offset) goes through the expander.
-    Result<std::string> expanded = std::string();
-    if (!p->literal && p->segments.empty()) expanded = expand_with(ch, st.plan.get(), p->args);
-    const Result<std::string>& text = expanded;
-    if (!p->literal && !p->segments.empty()) {
-      st.expanded.clear();
-      for (const ArgumentSegment& piece : p->segments) {
-        if (!piece.variable)
-          st.expanded += piece.text;
-        else if (auto value = variable(ch, piece.text))
-          st.expanded += *value;
+    // Literal arguments are used as compiled; plain ${NAME} pieces go straight into their
+    // arguments (or, when a value holds a comma, a quote..., are put together in the run's
+    // buffer and split); only the rest ($[...], functions, :offset) goes through the expander.
+    const bool split_now =
+        !p->literal && !(p->direct && direct_arguments(ch, *p, st.args));
+    const bool verbose = log_enabled(LogLevel::Verbose);
+    const bool want_text = split_now || verbose || st.trace || st.dry_run ||
+                           any_trace_.load(std::memory_order_relaxed);
+    if (!p->literal && !p->segments.empty() && want_text) join_segments(ch, *p, st.expanded);
+    if (!p->literal && p->segments.empty()) {
+      Result<std::string> text = expand_with(ch, st.plan.get(), p->args);
+      if (!text) {
+        log(LogLevel::Error, kLog, p->pos.str(), ": ", ch.name(), ": ", text.message(),
+            st.in_e ? "; hanging up" : "");
+        say(cat(place(at), " ", p->app, "(", p->args, "): error: ", text.message()));
+        if (!st.in_e && divert("e", "EXCEPTION", text.message())) {
+          st.in_e = true;
+          continue;
+        }
+        ch.hangup(HangupCause::Failure);
+        co_return;
       }
+      st.expanded = std::move(*text);
     }
-    if (!text) {
-      log(LogLevel::Error, kLog, p->pos.str(), ": ", ch.name(), ": ", text.message(),
-          st.in_e ? "; hanging up" : "");
-      say(cat(place(at), " ", p->app, "(", p->args, "): error: ", text.message()));
-      if (!st.in_e && divert("e", "EXCEPTION", text.message())) {
-        st.in_e = true;
-        continue;
-      }
-      ch.hangup(HangupCause::Failure);
-      co_return;
-    }
-    const std::string& args_text = p->literal ? p->args : p->segments.empty() ? *text : st.expanded;
+    // The arguments as one text, for traces, dry runs and the verbose log (empty otherwise
+    // when they went straight into their places).
+    const std::string& args_text = p->literal ? p->args : st.expanded;
     const bool tracing = st.trace || (any_trace_.load(std::memory_order_relaxed) && traced(ch));
     std::string step_line;
     if (tracing || st.dry_run) step_line = cat("[", place(at), "] ", p->app, "(", args_text, ")");
@@ -587,7 +689,8 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
     }
     AppResult result;
     {
-      Pinned<Application> app = application(st, *p);
+      Pinned<Application> uncached;
+      Application* app = application(st, *p, uncached);
       if (!app) {
         log(LogLevel::Error, kLog, p->pos.str(), ": ", ch.name(), ": no application '", p->app,
             "' (is its module loaded?); hanging up");
@@ -596,17 +699,19 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
         co_return;
       }
       // The run's argument vector is reused: its strings keep their memory between priorities.
-      if (!p->literal) split_app_arguments(args_text, st.args);
+      if (split_now) split_app_arguments(args_text, st.args);
       const AppArgs& args = p->literal ? p->split : st.args;
       // Asterisk's wording, which operators grep for. place() builds a string: only when shown.
-      if (log_enabled(LogLevel::Verbose))
+      if (verbose)
         log(LogLevel::Verbose, kLog, "Executing [", place(at), "] ", p->app, "(\"", ch.name(),
             "\", \"", args_text, "\")");
       if (auto instant = app->run_now(ch, args)) {
         // It did not wait, so nothing could see it run: the channel need not name it.
         result = *instant;
       } else {
-        ch.set_application(p->app, app.use());
+        // The channel names the application while it waits, and holds its module by that.
+        ch.set_application(p->app, application_use(st, *p, uncached));
+        st.release_pins();
         struct ClearApplication {
           Channel& ch;
           ~ClearApplication() { ch.clear_application(); }

@@ -61,6 +61,15 @@ class DialplanEngineImpl final : public DialplanEngine {
   RunState* state(Channel& channel);
   // ${NAME}: built-ins, channel variables (also _NAME and __NAME), then globals.
   std::optional<std::string> variable(Channel& channel, std::string_view name);
+  // The same, copying nothing when the value lives in the channel (EXTEN, a channel
+  // variable); values made on the spot are kept in `scratch`.
+  std::optional<std::string_view> variable_view(Channel& channel, std::string_view name,
+                                                std::string& scratch);
+  // A `direct` priority's arguments, each value put in its place; false when a value holds a
+  // character the splitter acts on (then the joined text must be split).
+  bool direct_arguments(Channel& channel, const CompiledPriority& p, AppArgs& out);
+  // The arguments of a priority of plain segments as one text, ${NAME}s substituted.
+  void join_segments(Channel& channel, const CompiledPriority& p, std::string& out);
   std::optional<std::string> global(std::string_view name) const;
   void set_global(std::string_view name, std::string_view value);
   // The clock the channel's conditions use (the route's at=, the test clock, or now).
@@ -96,7 +105,14 @@ class DialplanEngineImpl final : public DialplanEngine {
   Result<std::string> expand_with(Channel& channel, const CompiledDialplan* plan,
                                   std::string_view text);
   // The application of `p`, pinned; from the run's cache while the registry has not changed.
-  Pinned<Application> application(RunState& state, const CompiledPriority& p);
+  // The application `p` names. The run's cache keeps its module pinned until the run next
+  // waits (RunState::release_pins), so priorities run back to back pay no atomic write each;
+  // what the cache can't serve is pinned in `uncached`. Null when there is none.
+  Application* application(RunState& state, const CompiledPriority& p,
+                           Pinned<Application>& uncached);
+  // A use of that application's module for the channel to hold while the application waits.
+  ModuleUse application_use(RunState& state, const CompiledPriority& p,
+                            const Pinned<Application>& uncached);
   void finished(Channel* key, std::exception_ptr error);
   Run* add_run(const std::shared_ptr<Channel>& channel);
   bool traced(const Channel& channel);

@@ -22,11 +22,13 @@ struct GosubFrame {
   std::vector<std::pair<std::string, std::optional<std::string>>> saved;
 };
 
-// An application as a run last found it in the registry, pinned only while it runs.
+// An application as a run last found it in the registry. It holds a use of its module only
+// while the run goes from priority to priority without waiting (see RunState::release_pins).
 struct CachedApplication {
   uint64_t generation = ~uint64_t(0);  // of the applications registry; ~0: not looked up
   Application* app = nullptr;
   std::shared_ptr<ModuleUsage> owner;
+  bool pinned = false;  // holds a use of `owner`
 };
 
 struct RunState {
@@ -34,6 +36,8 @@ struct RunState {
   // By CompiledPriority::app_id of `apps_of`, the plan they were looked up for.
   std::vector<CachedApplication> apps;
   const CompiledDialplan* apps_of = nullptr;
+  // Which of `apps` hold a use (an index may repeat; `pinned` there says whether it still does).
+  std::vector<uint32_t> pins;
   // The expanded arguments of the priority running, reused from one priority to the next.
   std::string expanded;
   AppArgs args;
@@ -49,6 +53,21 @@ struct RunState {
   bool in_h = false;        // running the h extension after the hang-up
   bool in_e = false;        // running the e extension after an error
   bool trace = false;       // `dialplan trace on` for this channel
+
+  // Lets go of the modules of the applications run since the last wait. Called before the run
+  // waits (so that a module whose calls all wait can be unloaded) and when it ends.
+  void release_pins() {
+    for (uint32_t i : pins)
+      if (i < apps.size() && apps[i].pinned) {
+        apps[i].owner->release();
+        apps[i].pinned = false;
+      }
+    pins.clear();
+  }
+  RunState() = default;
+  RunState(const RunState&) = delete;
+  RunState& operator=(const RunState&) = delete;
+  ~RunState() { release_pins(); }
 };
 
 }  // namespace zvon

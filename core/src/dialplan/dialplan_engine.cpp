@@ -316,25 +316,23 @@ bool DialplanEngineImpl::direct_arguments(Channel& channel, const CompiledPriori
   // Reuses the strings already in `out`, as split_app_arguments does.
   if (out.size() != p.argument_count) out.resize(p.argument_count);
   for (std::string& argument : out) argument.clear();
-  size_t total = p.argument_count - 1;  // the commas
+  bool any_text = p.argument_count > 1;  // a comma is text
   std::string scratch;
   for (const ArgumentSegment& piece : p.segments) {
-    std::string& argument = out[piece.argument];
-    if (!piece.variable) {
-      argument += piece.text;
-      total += piece.text.size();
-      continue;
+    std::string_view value = piece.text;
+    if (piece.variable) {
+      auto found = variable_view(channel, piece.text, scratch);
+      if (!found) continue;
+      // Asterisk splits after substituting: a comma in a value makes two arguments.
+      if (splits(*found)) return false;
+      value = *found;
     }
-    auto value = variable_view(channel, piece.text, scratch);
-    if (!value) continue;
-    // Asterisk splits after substituting: a comma in a value makes two arguments.
-    if (splits(*value)) return false;
-    argument += *value;
-    total += value->size();
+    out[piece.argument].append(value);
+    any_text |= !value.empty();
   }
   // What split_app_arguments does with the text: nothing gives no argument at all, and blanks
   // around an argument go.
-  if (total == 0) {
+  if (!any_text) {
     out.clear();
     return true;
   }

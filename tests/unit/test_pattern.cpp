@@ -1,6 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <random>
+#include <set>
 
 #include "dialplan/compiled_dialplan.h"
 #include "dialplan/dialplan_compiler.h"
@@ -217,4 +219,36 @@ TEST_CASE("lookahead: exact, more, both, across patterns and includes", "[patter
   CHECK(is(at("7001"), true, false));
   CHECK(is(at("8"), false, false));
   CHECK(is(plan->lookahead("nowhere", "1", 0), false, false));
+}
+
+// The exact names are sorted by their first eight bytes as a number, then by text: the answer
+// must be that of looking at every name, also for names that share eight bytes or are shorter.
+TEST_CASE("lookahead: exact names against every name tried", "[pattern]") {
+  std::mt19937 rng(7);
+  const std::string keys = "0123456789*#";
+  std::set<std::string> names;
+  std::string text = "[menu]\n";
+  for (int i = 0; i < 600; ++i) {
+    // Many share the prefix 12345678 so that ties past eight bytes are common.
+    std::string name = i % 3 == 0 ? "12345678" : "";
+    for (size_t n = 1 + rng() % (i % 3 == 0 ? 4 : 10); n > 0; --n) name += keys[rng() % keys.size()];
+    if (names.insert(name).second) text += "exten => " + name + ",1,NoOp()\n";
+  }
+  auto plan = plan_of(text);
+  std::vector<std::string> queries(names.begin(), names.end());
+  for (const std::string& name : names)
+    for (size_t cut = 1; cut < name.size(); ++cut) queries.push_back(name.substr(0, cut));
+  for (int i = 0; i < 300; ++i) {
+    std::string q;
+    for (size_t n = 1 + rng() % 11; n > 0; --n) q += keys[rng() % keys.size()];
+    queries.push_back(q);
+  }
+  for (const std::string& q : queries) {
+    bool exact = names.count(q) > 0, more = false;
+    for (const std::string& name : names) more |= name.size() > q.size() && name.compare(0, q.size(), q) == 0;
+    DigitMatch m = plan->lookahead("menu", q, 0);
+    INFO(q);
+    CHECK(m.exact == exact);
+    CHECK(m.more == more);
+  }
 }

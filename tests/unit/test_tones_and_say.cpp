@@ -97,10 +97,6 @@ TEST_CASE("tones: the synthesizer follows the cadence", "[tones]") {
 
 namespace zvon::tones_test {
 
-std::string module_path(std::string_view name) {
-  return std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + std::string(name) + ".so";
-}
-
 void write_tone_wav(const std::filesystem::path& path, double freq, size_t samples) {
   std::filesystem::create_directories(path.parent_path());
   auto pcm = test::sine(freq, 8000, samples);
@@ -137,7 +133,7 @@ struct MediaFixture {
 
   explicit MediaFixture(std::vector<std::string_view> modules) {
     for (auto m : modules) {
-      auto loaded = core->modules().load(module_path(m));
+      auto loaded = core->modules().load(test::module_path(m));
       if (!loaded) FAIL(loaded.message());
     }
     loop().run_sync([&] {

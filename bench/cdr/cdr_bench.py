@@ -37,9 +37,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from zvonbench import machine  # noqa: E402  (read-only use: ports, pinning, /proc readers)
+from private_postgres import PostgresError, PrivatePostgres  # noqa: E402
 
-PG_SCRIPT = os.path.join(ROOT, "scripts", "private-postgres.sh")
 WRITER_SOURCE = os.path.join(ROOT, "modules", "cdr", "cdr_writer.cpp")
 SCENARIOS = os.path.join(ROOT, "bench", "scenarios")
 CALLER, CALLEE = 9000, 8000
@@ -104,47 +105,15 @@ def write_statement():
 # PostgreSQL
 
 
-class Postgres:
-    """The project's private cluster (scripts/private-postgres.sh) under VAR/pg."""
+class Postgres(PrivatePostgres):
+    """The project's private cluster under VAR/pg, with what the bench measures of it."""
 
     def __init__(self, var_dir):
-        self.var_dir = var_dir
-        self.conninfo = None
-        self.started = False
-
-    def _script(self, action, timeout=90):
-        r = subprocess.run(["bash", PG_SCRIPT, action, self.var_dir], capture_output=True,
-                           timeout=timeout, stdin=subprocess.DEVNULL)
-        return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
-
-    def start(self):
-        rc, out, err = self._script("start")
-        if rc != 0:
-            raise BenchError("private PostgreSQL did not start: %s%s" % (out, err))
-        self.started = True
-        self.conninfo = out.strip().splitlines()[-1]
-        return self
-
-    def stop(self):
-        if self.started or os.path.exists(os.path.join(self.var_dir, "pg", "data", "postmaster.pid")):
-            self._script("stop")
-        self.started = False
+        super().__init__(var_dir, psql_timeout=120)
 
     def restart(self):
         self.stop()
-        return self.start()
-
-    def psql(self, sql, timeout=120):
-        r = subprocess.run(["psql", self.conninfo, "-X", "-v", "ON_ERROR_STOP=1", "-Atqc", sql],
-                           capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        if r.returncode != 0:
-            raise BenchError("psql failed: %s\n%s" % (sql[:200], r.stderr.decode("utf-8", "replace")))
-        text = r.stdout.decode("utf-8", "replace")
-        return [line.split("|") for line in text.splitlines() if line != ""]
-
-    def scalar(self, sql):
-        rows = self.psql(sql)
-        return rows[0][0] if rows else None
+        self.start()
 
     def pids(self):
         """The postmaster and its children (the backends do the inserts)."""
@@ -985,7 +954,7 @@ def main():
         log(text)
         log("load average at the start %s, at the end %s" % (results["load_start"], results["load_end"]))
         rc = 0
-    except (BenchError, OutOfTime) as e:
+    except (BenchError, PostgresError, OutOfTime) as e:
         log("cdr bench FAILED: %s" % e)
         log(zvon.log_tail(1500))
     finally:

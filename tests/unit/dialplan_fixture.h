@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "dialplan/dialplan_engine_impl.h"
+#include "note_driver.h"
 #include "test_core.h"
 #include "zvon/channel.h"
 
@@ -41,21 +42,6 @@ class NoteApp final : public Application {
  private:
   std::mutex mutex_;
   std::vector<std::string> lines_;
-};
-
-// Notes what the channel asked of its technology. The channel's loop.
-class NoteDriver final : public ChannelDriver {
- public:
-  explicit NoteDriver(std::shared_ptr<std::vector<std::string>> notes) : notes_(std::move(notes)) {}
-  void call() override { notes_->push_back("call"); }
-  void ring() override { notes_->push_back("ring"); }
-  void progress() override { notes_->push_back("progress"); }
-  void answer() override { notes_->push_back("answer"); }
-  void hangup(HangupCause c) override { notes_->push_back("hangup " + std::string(to_string(c))); }
-  MediaEndpoint* media() override { return nullptr; }
-
- private:
-  std::shared_ptr<std::vector<std::string>> notes_;
 };
 
 // A core with the dialplan `text`, Note registered and the named modules loaded.

@@ -192,7 +192,8 @@ class Zvon:
     def write_config(self, batch):
         for sub in ("etc", "dialplan", "run"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
-        rtp_start = self.rtp_range()
+        # A few hundred calls are up at once, four ports each.
+        rtp_start = machine.free_port_block(1000)
         files = {
             "etc/zvon.conf": "\n".join([
                 "; written by bench/cdr/cdr_bench.py",
@@ -223,27 +224,6 @@ class Zvon:
         for rel, text in files.items():
             with open(os.path.join(self.dir, rel), "w") as f:
                 f.write(text)
-
-    @staticmethod
-    def rtp_range():
-        """The first of 1000 ports that look free (checked every 7th): a few hundred calls are
-        up at once, four ports each."""
-        import random
-        rng = random.Random(os.getpid())
-        for _ in range(100):
-            start = rng.randrange(20000, 59000) & ~1
-            ok = True
-            for p in range(start, start + 1000, 7):
-                try:
-                    import socket
-                    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                        u.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-            if ok:
-                return start
-        raise BenchError("no free RTP port range")
 
     def start(self, batch):
         self.write_config(batch)

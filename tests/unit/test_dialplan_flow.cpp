@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <fstream>
+#include <thread>
 
+#include "dialplan/dialplan_engine_impl.h"
 #include "dialplan_fixture.h"
 
 using namespace zvon;
@@ -14,16 +16,16 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A core with the dialplan `text`, Note and the apps modules loaded.
-struct FlowFixture : test::DialplanFixture {
-  explicit FlowFixture(std::string text)
-      : DialplanFixture(std::move(text), {"app_answer", "app_goto", "app_hangup", "app_wait", "app_dial"}) {}
+// The shared fixture (dialplan_fixture.h) with the apps modules these tests run.
+struct DialplanFixture : test::DialplanFixture {
+  explicit DialplanFixture(std::string text)
+      : test::DialplanFixture(std::move(text), {"app_answer", "app_goto", "app_hangup", "app_wait", "app_dial"}) {}
 };
 
 }  // namespace
 
 TEST_CASE("dialplan flow: n, labels, same =>, Goto, variables, patterns", "[dialplan][flow]") {
-  FlowFixture f(
+  DialplanFixture f(
       "[globals]\n"
       "GREETING=hello\n"
       "[test]\n"
@@ -56,7 +58,7 @@ TEST_CASE("dialplan flow: n, labels, same =>, Goto, variables, patterns", "[dial
 }
 
 TEST_CASE("dialplan flow: an unknown extension is hung up as unallocated", "[dialplan][flow]") {
-  FlowFixture f("[test]\nexten => 100,1,Note(x)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Note(x)\n");
   auto ch = f.make_channel();
   f.start(ch, "test", "999");
   f.on_loop([&] {
@@ -70,7 +72,7 @@ TEST_CASE("dialplan flow: an unknown extension is hung up as unallocated", "[dia
 }
 
 TEST_CASE("dialplan flow: an unknown application hangs up after what ran before", "[dialplan][flow]") {
-  FlowFixture f("[test]\nexten => 100,1,Note(one)\n same => n,NoSuchApp(x)\n same => n,Note(two)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Note(one)\n same => n,NoSuchApp(x)\n same => n,Note(two)\n");
   auto ch = f.make_channel();
   f.start(ch, "test", "100");
   REQUIRE(f.wait_finished(ch));
@@ -79,7 +81,7 @@ TEST_CASE("dialplan flow: an unknown application hangs up after what ran before"
 }
 
 TEST_CASE("dialplan flow: Answer, Wait, Hangup with a cause", "[dialplan][flow]") {
-  FlowFixture f(
+  DialplanFixture f(
       "[test]\n"
       "exten => 100,1,Answer()\n"
       " same => n,Wait(0.2)\n"
@@ -104,7 +106,7 @@ TEST_CASE("dialplan flow: Answer, Wait, Hangup with a cause", "[dialplan][flow]"
 }
 
 TEST_CASE("dialplan flow: the caller hanging up ends the run at once", "[dialplan][flow]") {
-  FlowFixture f("[test]\nexten => 100,1,Wait(10)\n same => n,Note(never)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Wait(10)\n same => n,Note(never)\n");
   auto ch = f.make_channel();
   auto t0 = std::chrono::steady_clock::now();
   f.start(ch, "test", "100");
@@ -117,7 +119,7 @@ TEST_CASE("dialplan flow: the caller hanging up ends the run at once", "[dialpla
 }
 
 TEST_CASE("dialplan flow: a loop without waits does not block its loop; hang-up ends it", "[dialplan][flow]") {
-  FlowFixture f("[test]\nexten => 100,1,Goto(1)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Goto(1)\n");
   auto ch = f.make_channel();
   f.start(ch, "test", "100");
   // These run on the same loop as the endless Goto: they are served between its turns.
@@ -130,7 +132,7 @@ TEST_CASE("dialplan flow: a loop without waits does not block its loop; hang-up 
 }
 
 TEST_CASE("dialplan reload: running calls keep their dialplan; errors keep the old one", "[dialplan][flow]") {
-  FlowFixture f("[test]\nexten => 100,1,Wait(0.3)\n same => n,Note(v1)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Wait(0.3)\n same => n,Note(v1)\n");
   auto first = f.make_channel("first");
   f.start(first, "test", "100");
 
@@ -163,7 +165,7 @@ TEST_CASE("dialplan reload: running calls keep their dialplan; errors keep the o
 }
 
 TEST_CASE("dialplan: find_priority, exists, dialplan show", "[dialplan]") {
-  FlowFixture f("[test]\nexten => 100,1,Note(a)\n same => n(two),Note(b)\nexten => _2X,1,Note(c)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Note(a)\n same => n(two),Note(b)\nexten => _2X,1,Note(c)\n");
   auto& dp = f.core->dialplan();
   CHECK(dp.exists("test", "100"));
   CHECK(dp.exists("test", "25"));

@@ -11,17 +11,5 @@ packages=(
   util-linux   # taskset
 )
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "install-bench-deps: missing packages: ${missing[*]}; run this script as root" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+bash "$(dirname "$0")/../scripts/install-packages.sh" install-bench-deps "${packages[@]}"
 # The Debian package enables a system-wide kamailio service; the bench starts its own.

@@ -229,13 +229,7 @@ class Dial final : public Application {
   // Makes one channel per "Tech/dest" in `list` ("SIP/101&SIP/102"); the ones that cannot be
   // made fail at once with the technology's reason.
   void request_legs(Channel& caller, const std::string& list, Legs& legs) {
-    size_t start = 0;
-    while (start <= list.size()) {
-      size_t amp = list.find('&', start);
-      if (amp == std::string::npos) amp = list.size();
-      std::string dest = list.substr(start, amp - start);
-      start = amp + 1;
-      if (dest.empty()) continue;
+    for (const std::string& dest : split_list(list)) {
       Leg leg;
       leg.destination = dest;
       leg.finished = true;

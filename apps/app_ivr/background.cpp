@@ -4,7 +4,6 @@
 #include <vector>
 
 #include "zvon/extension_collector.h"
-#include "prompt_list.h"
 #include "zvon/channel.h"
 #include "zvon/log.h"
 #include "zvon/playback.h"
@@ -13,7 +12,7 @@ namespace zvon::ivr {
 
 Task<AppResult> Background::exec(Channel& channel, const AppArgs& args) {
   const std::vector<std::string> files =
-      args.empty() ? std::vector<std::string>{} : split_prompts(args[0]);
+      args.empty() ? std::vector<std::string>{} : split_list(args[0]);
   bool skip = false, noanswer = false;
   if (args.size() > 1) {
     for (char option : args[1]) {

@@ -8,7 +8,6 @@
 #include "digit_reader.h"
 #include "digit_wait.h"
 #include "zvon/extension_collector.h"
-#include "prompt_list.h"
 #include "zvon/channel.h"
 #include "zvon/log.h"
 #include "zvon/playback.h"
@@ -47,7 +46,7 @@ std::string parse(const AppArgs& args, ReadSettings& s) {
   if (args.empty() || !valid_variable_name(args[0]))
     return "the first argument must be a variable name (letters, digits, _)";
   s.variable = args[0];
-  if (args.size() > 1) s.files = split_prompts(args[1]);
+  if (args.size() > 1) s.files = split_list(args[1]);
   if (args.size() > 2 && !args[2].empty() &&
       !parse_count(args[2], 0, long(DigitReader::kMaxDigits), s.max_digits))
     return "maxdigits '" + args[2] + "' must be a number from 0 to 255";

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 #include "zvon/playback.h"
@@ -14,18 +15,6 @@ namespace {
 
 constexpr std::string_view kLog = "app_playback";
 
-std::vector<std::string> split_files(const std::string& list) {
-  std::vector<std::string> files;
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t amp = list.find('&', start);
-    if (amp == std::string::npos) amp = list.size();
-    if (amp > start) files.push_back(list.substr(start, amp - start));
-    start = amp + 1;
-  }
-  return files;
-}
-
 class Playback final : public Application {
  public:
   std::string_view name() const override { return "Playback"; }
@@ -33,7 +22,7 @@ class Playback final : public Application {
   std::string_view usage() const override { return "Playback(file[&file2...][,noanswer|skip])"; }
 
   Task<AppResult> exec(Channel& channel, const AppArgs& args) override {
-    std::vector<std::string> files = args.empty() ? std::vector<std::string>{} : split_files(args[0]);
+    std::vector<std::string> files = args.empty() ? std::vector<std::string>{} : split_list(args[0]);
     bool noanswer = false, skip = false;
     for (size_t i = 1; i < args.size(); ++i) {
       if (args[i] == "noanswer")
@@ -70,21 +59,9 @@ class Playback final : public Application {
   }
 };
 
-class PlaybackModule final : public Module {
- public:
-  Playback app;
-  Registration registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<PlaybackModule>();
-  auto r = ctx.add_application(m->app);
-  if (!r) return r.error();
-  m->registration = std::move(*r);
-  return std::unique_ptr<Module>(std::move(m));
-}
+using PlaybackModule = ApplicationModule<Playback>;
 
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_playback", "Playback(): plays sound files", "", zvon::load)
+ZVON_MODULE("app_playback", "Playback(): plays sound files", "", zvon::PlaybackModule::load)

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "number_words.h"
+#include "zvon/application_module.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 #include "zvon/playback.h"
@@ -78,26 +79,9 @@ class SayDigits final : public Application {
   }
 };
 
-class SayModule final : public Module {
- public:
-  SayNumber number;
-  SayDigits digits;
-  Registration number_registration;
-  Registration digits_registration;
-};
-
-Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
-  auto m = std::make_unique<SayModule>();
-  auto r1 = ctx.add_application(m->number);
-  if (!r1) return r1.error();
-  m->number_registration = std::move(*r1);
-  auto r2 = ctx.add_application(m->digits);
-  if (!r2) return r2.error();
-  m->digits_registration = std::move(*r2);
-  return std::unique_ptr<Module>(std::move(m));
-}
+using SayModule = ApplicationModule<SayNumber, SayDigits>;
 
 }  // namespace
 }  // namespace zvon
 
-ZVON_MODULE("app_say", "SayNumber(), SayDigits(): numbers and digits as speech", "", zvon::load)
+ZVON_MODULE("app_say", "SayNumber(), SayDigits(): numbers and digits as speech", "", zvon::SayModule::load)

@@ -37,9 +37,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from zvonbench import machine  # noqa: E402  (read-only use: ports, pinning, /proc readers)
+from private_postgres import PostgresError, PrivatePostgres  # noqa: E402
 
-PG_SCRIPT = os.path.join(ROOT, "scripts", "private-postgres.sh")
 WRITER_SOURCE = os.path.join(ROOT, "modules", "cdr", "cdr_writer.cpp")
 SCENARIOS = os.path.join(ROOT, "bench", "scenarios")
 CALLER, CALLEE = 9000, 8000
@@ -104,47 +105,15 @@ def write_statement():
 # PostgreSQL
 
 
-class Postgres:
-    """The project's private cluster (scripts/private-postgres.sh) under VAR/pg."""
+class Postgres(PrivatePostgres):
+    """The project's private cluster under VAR/pg, with what the bench measures of it."""
 
     def __init__(self, var_dir):
-        self.var_dir = var_dir
-        self.conninfo = None
-        self.started = False
-
-    def _script(self, action, timeout=90):
-        r = subprocess.run(["bash", PG_SCRIPT, action, self.var_dir], capture_output=True,
-                           timeout=timeout, stdin=subprocess.DEVNULL)
-        return r.returncode, r.stdout.decode("utf-8", "replace"), r.stderr.decode("utf-8", "replace")
-
-    def start(self):
-        rc, out, err = self._script("start")
-        if rc != 0:
-            raise BenchError("private PostgreSQL did not start: %s%s" % (out, err))
-        self.started = True
-        self.conninfo = out.strip().splitlines()[-1]
-        return self
-
-    def stop(self):
-        if self.started or os.path.exists(os.path.join(self.var_dir, "pg", "data", "postmaster.pid")):
-            self._script("stop")
-        self.started = False
+        super().__init__(var_dir, psql_timeout=120)
 
     def restart(self):
         self.stop()
-        return self.start()
-
-    def psql(self, sql, timeout=120):
-        r = subprocess.run(["psql", self.conninfo, "-X", "-v", "ON_ERROR_STOP=1", "-Atqc", sql],
-                           capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
-        if r.returncode != 0:
-            raise BenchError("psql failed: %s\n%s" % (sql[:200], r.stderr.decode("utf-8", "replace")))
-        text = r.stdout.decode("utf-8", "replace")
-        return [line.split("|") for line in text.splitlines() if line != ""]
-
-    def scalar(self, sql):
-        rows = self.psql(sql)
-        return rows[0][0] if rows else None
+        self.start()
 
     def pids(self):
         """The postmaster and its children (the backends do the inserts)."""
@@ -223,7 +192,8 @@ class Zvon:
     def write_config(self, batch):
         for sub in ("etc", "dialplan", "run"):
             os.makedirs(os.path.join(self.dir, sub), exist_ok=True)
-        rtp_start = self.rtp_range()
+        # A few hundred calls are up at once, four ports each.
+        rtp_start = machine.free_port_block(1000)
         files = {
             "etc/zvon.conf": "\n".join([
                 "; written by bench/cdr/cdr_bench.py",
@@ -254,27 +224,6 @@ class Zvon:
         for rel, text in files.items():
             with open(os.path.join(self.dir, rel), "w") as f:
                 f.write(text)
-
-    @staticmethod
-    def rtp_range():
-        """The first of 1000 ports that look free (checked every 7th): a few hundred calls are
-        up at once, four ports each."""
-        import random
-        rng = random.Random(os.getpid())
-        for _ in range(100):
-            start = rng.randrange(20000, 59000) & ~1
-            ok = True
-            for p in range(start, start + 1000, 7):
-                try:
-                    import socket
-                    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
-                        u.bind(("127.0.0.1", p))
-                except OSError:
-                    ok = False
-                    break
-            if ok:
-                return start
-        raise BenchError("no free RTP port range")
 
     def start(self, batch):
         self.write_config(batch)
@@ -985,7 +934,7 @@ def main():
         log(text)
         log("load average at the start %s, at the end %s" % (results["load_start"], results["load_end"]))
         rc = 0
-    except (BenchError, OutOfTime) as e:
+    except (BenchError, PostgresError, OutOfTime) as e:
         log("cdr bench FAILED: %s" % e)
         log(zvon.log_tail(1500))
     finally:

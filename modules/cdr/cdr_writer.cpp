@@ -12,7 +12,6 @@ namespace {
 constexpr std::string_view kLog = "cdr";
 constexpr size_t kShown = 200;
 constexpr uint64_t kFlushDelayMs = 50;
-constexpr uint64_t kReplayRetryMs = 1000;
 
 const char* const kWriteStatement = "zvon_cdr_write";
 const char* const kWriteSql =
@@ -32,11 +31,11 @@ const char* const kWriteSql =
 // "E {json}", a trailing newline or not) without copying the lines first.
 struct JsonArrays {
   std::string cdrs = "[", events = "[";
-  void add(const std::string& line) {
+  void add(std::string_view line) {
     std::string& out = line[0] == 'C' ? cdrs : events;
     size_t end = line.size() - (line.back() == '\n' ? 1 : 0);
     if (out.size() > 1) out += ',';
-    out.append(line, 2, end - 2);
+    out.append(line.substr(2, end - 2));
   }
   std::vector<std::string> params() && {
     cdrs += ']';
@@ -48,6 +47,28 @@ struct JsonArrays {
   }
 };
 
+// The journal holds the lines of JsonArrays: a CDR's, then its events'.
+pg::JournalFormat journal_format(size_t batch) {
+  pg::JournalFormat f;
+  f.log_source = std::string(kLog);
+  f.name = "journal";
+  f.statement = kWriteStatement;
+  f.sql = kWriteSql;
+  // [cdr] batch counts records per statement in a replay as in a live batch.
+  f.batch = batch;
+  f.ours = [](std::string_view l) {
+    return l.size() > 3 && (l[0] == 'C' || l[0] == 'E') && l[1] == ' ' && l[2] == '{' && l.back() == '}';
+  };
+  f.record = [](std::string_view l) { return l[0] == 'C'; };
+  f.params = [](const std::vector<std::string>& lines, size_t from, size_t to) {
+    JsonArrays json;
+    for (size_t i = from; i < to; ++i) json.add(lines[i]);
+    return std::move(json).params();
+  };
+  f.describe = [](size_t cdrs, size_t events) { return cat(cdrs, " CDRs and ", events, " events"); };
+  return f;
+}
+
 }  // namespace
 
 CdrWriter::CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch, size_t queue_max,
@@ -58,19 +79,17 @@ CdrWriter::CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch, s
       batch_(batch),
       queue_max_(queue_max),
       no_db_reason_(std::move(no_db_reason)),
-      journal_(std::make_unique<pg::Journal>(loop_, std::move(journal_dir), std::string(kLog))),
+      journal_(std::make_unique<pg::JournalReplayer>(
+          loop_, std::move(journal_dir), journal_format(batch), [this] { flush(); },
+          [this](const std::string& e) { note_error(e); })),
       alive_(std::make_shared<bool>(true)) {
   counters_.journal = journal_->path().string();
-  backlog_ = journal_->had_backlog();
-  if (backlog_)
+  if (journal_->backlog())
     log(LogLevel::Notice, kLog, "the journal ", journal_->path().string(),
         " holds records from before; they go to the database when it is reachable");
   uv_timer_init(loop_.uv(), timer_.get());
   timer_.mark_open();
   timer_.get()->data = this;
-  uv_timer_init(loop_.uv(), retry_timer_.get());
-  retry_timer_.mark_open();
-  retry_timer_.get()->data = this;
   if (!pool_) return;
   std::weak_ptr<bool> alive = alive_;
   pool_->on_up([this, alive] {
@@ -80,13 +99,13 @@ CdrWriter::CdrWriter(Core& core, std::unique_ptr<pg::Pool> pool, size_t batch, s
         note_error(r.message());
         return;
       }
-      schema_ready_ = true;
-      kick_replay();
+      journal_->set_database(pool_.get());
+      journal_->kick();
       flush();
     });
   });
   pool_->on_down([this](const std::string& why) {
-    schema_ready_ = false;
+    journal_->set_database(nullptr);
     note_error(why);
   });
   pool_->start();
@@ -100,14 +119,14 @@ CdrWriter::~CdrWriter() {
   if (!rest.empty()) {
     std::string lines;
     for (auto& i : rest) lines += i.line;
-    journal_->append(std::move(lines), nullptr);
+    journal_->append(std::move(lines), 0);
   }
   *alive_ = false;
   pool_.reset();
   journal_.reset();  // waits for the queued writes
 }
 
-bool CdrWriter::live() const { return pool_ && schema_ready_ && pool_->up() && !backlog_ && !replaying_; }
+bool CdrWriter::live() const { return journal_->live(); }
 
 void CdrWriter::add(FinishedCall call) {
   counters_.cdrs++;
@@ -124,7 +143,7 @@ void CdrWriter::add(FinishedCall call) {
         " CDRs wait for it, more than [cdr] queue_max; they go to the journal");
     counters_.overflowed += pending_cdrs_;
     to_journal(take_pending());
-    kick_replay();
+    journal_->kick();
     return;
   }
   schedule_flush();
@@ -207,100 +226,28 @@ std::vector<CdrWriter::Item> CdrWriter::take_pending() {
 
 void CdrWriter::to_journal(std::vector<Item> items) {
   if (items.empty()) return;
-  if (!backlog_)
+  if (!journal_->backlog())
     log(LogLevel::Notice, kLog, "the database is not reachable",
         pool_ ? "" : cat(" (", no_db_reason_, ")"), ": records go to the journal ", journal_->path().string());
-  backlog_ = true;
-  appended_since_take_ = true;
   std::string lines;
   size_t cdrs = 0;
   for (auto& i : items) {
     lines += i.line;
     if (!i.cdr_id.empty()) ++cdrs;
   }
-  counters_.journaled += cdrs;
   mark(items, "journal");
-  journal_->append(std::move(lines), nullptr);
-}
-
-void CdrWriter::kick_replay() {
-  if (!pool_ || !schema_ready_ || !pool_->up() || !backlog_ || replaying_) return;
-  replaying_ = true;
-  appended_since_take_ = false;
-  std::weak_ptr<bool> alive = alive_;
-  journal_->take([this, alive](Result<std::string> content) {
-    if (alive.expired()) return;
-    if (!content) {
-      replaying_ = false;
-      note_error(content.message());
-      return;
-    }
-    // Anything else is not ours (or damaged): skipped, not fatal.
-    std::vector<std::string> lines = pg::Journal::lines_of(*content, [](std::string_view l) {
-      return l.size() > 3 && (l[0] == 'C' || l[0] == 'E') && l[1] == ' ' && l[2] == '{' && l.back() == '}';
-    });
-    size_t cdrs = size_t(std::count_if(lines.begin(), lines.end(), [](const std::string& l) { return l[0] == 'C'; }));
-    log(LogLevel::Notice, kLog, "replaying the journal: ", cdrs, " CDRs and ", lines.size() - cdrs, " events");
-    replay(std::move(lines), 0, cdrs);
-  });
-}
-
-void CdrWriter::replay(std::vector<std::string> lines, size_t from, size_t total_cdrs) {
-  std::weak_ptr<bool> alive = alive_;
-  if (from >= lines.size()) {
-    journal_->remove_taken([this, alive, total_cdrs](Result<void> r) {
-      if (alive.expired()) return;
-      replaying_ = false;
-      if (!r) {
-        note_error(r.message());
-        return;
-      }
-      counters_.replayed += total_cdrs;
-      log(LogLevel::Notice, kLog, "the journal is in the database (", total_cdrs, " CDRs)");
-      if (!appended_since_take_) backlog_ = false;
-      else kick_replay();
-      flush();
-    });
-    return;
-  }
-  // Up to batch_ CDRs with their events (the journal holds a CDR's line before its events'),
-  // as in a live batch: [cdr] batch counts records per statement in both, and a statement is
-  // a commit, which is what the database's time goes to.
-  const size_t limit = std::max<size_t>(batch_, 1);
-  size_t to = from, cdrs = 0;
-  JsonArrays json;
-  for (; to < lines.size(); ++to) {
-    if (lines[to][0] == 'C') {
-      if (cdrs == limit) break;
-      ++cdrs;
-    }
-    json.add(lines[to]);
-  }
-  auto shared = std::make_shared<std::vector<std::string>>(std::move(lines));
-  pg::Query q{kWriteStatement, kWriteSql, std::move(json).params(), nullptr};
-  q.done = [this, alive, shared, to, total_cdrs](Result<pg::ResultPtr> r) {
-    if (alive.expired()) return;
-    if (!r) {
-      // The moved-aside file stays; the next replay starts over (duplicates are ignored).
-      replaying_ = false;
-      note_error(r.message());
-      log(LogLevel::Warning, kLog, "journal replay stopped: ", r.message());
-      uv_timer_start(retry_timer_.get(), [](uv_timer_t* t) { static_cast<CdrWriter*>(t->data)->kick_replay(); },
-                     kReplayRetryMs, 0);
-      return;
-    }
-    replay(std::move(*shared), to, total_cdrs);
-  };
-  if (!pool_->submit(std::move(q))) replaying_ = false;
+  journal_->append(std::move(lines), cdrs);
 }
 
 WriterStatus CdrWriter::status() const {
   WriterStatus s = counters_;
   s.pending = pending_.size() + inflight_.size();
   s.queue_max = queue_max_;
-  s.backlog = backlog_;
+  s.journaled = journal_->journaled();
+  s.replayed = journal_->replayed();
+  s.backlog = journal_->backlog();
   if (!pool_) s.mode = "journal (no database: " + no_db_reason_ + ")";
-  else if (replaying_) s.mode = "replaying the journal";
+  else if (journal_->replaying()) s.mode = "replaying the journal";
   else if (live()) s.mode = "database";
   else s.mode = "journal";
   return s;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "cdr_builder.h"
-#include "journal.h"
+#include "journal_replayer.h"
 #include "pg_pool.h"
 #include "pg_settings.h"
 #include "zvon/core.h"
@@ -63,8 +63,6 @@ class CdrWriter {
   void flush();
   std::vector<Item> take_pending();
   void to_journal(std::vector<Item> items);
-  void kick_replay();
-  void replay(std::vector<std::string> lines, size_t from, size_t total_cdrs);
   void mark(const std::vector<Item>& items, std::string_view where);
   void note_error(const std::string& e);
 
@@ -75,18 +73,13 @@ class CdrWriter {
   size_t queue_max_;
   size_t pending_cdrs_ = 0;  // CDRs in pending_
   std::string no_db_reason_;
-  std::unique_ptr<pg::Journal> journal_;
+  std::unique_ptr<pg::JournalReplayer> journal_;
   std::shared_ptr<bool> alive_;
   UvHandle<uv_timer_t> timer_;
   bool flush_scheduled_ = false;
-  UvHandle<uv_timer_t> retry_timer_;
 
   std::vector<Item> pending_;
   std::vector<Item> inflight_;
-  bool schema_ready_ = false;
-  bool backlog_ = false;
-  bool replaying_ = false;
-  bool appended_since_take_ = false;
   WriterStatus counters_;
   std::deque<ShownCdr> shown_;
 };

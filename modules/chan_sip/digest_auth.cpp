@@ -6,6 +6,8 @@
 #include <charconv>
 #include <random>
 
+#include "zvon/text.h"
+
 namespace zvon::sip {
 namespace {
 
@@ -19,14 +21,6 @@ std::string unquote(std::string_view v) {
     return out;
   }
   return std::string(v);
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 std::string random_hex(size_t bytes) {

@@ -7,19 +7,12 @@
 #include <optional>
 
 #include "zvon/log.h"
+#include "zvon/text.h"
 
 namespace zvon::sip {
 namespace {
 
 constexpr size_t kMaxSdp = 16 * 1024;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 std::vector<std::string_view> words(std::string_view s) {
   std::vector<std::string_view> out;

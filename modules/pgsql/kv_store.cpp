@@ -36,6 +36,21 @@ std::string json_array(const std::vector<std::string>& lines, size_t from, size_
   return out;
 }
 
+JournalFormat journal_format() {
+  JournalFormat f;
+  f.log_source = std::string(kLog);
+  f.name = "DB() journal";
+  f.statement = kWriteStatement;
+  f.sql = kWriteSql;
+  f.batch = kOpsPerStatement;
+  f.ours = [](std::string_view l) { return l.size() > 2 && l.front() == '{' && l.back() == '}'; };
+  f.params = [](const std::vector<std::string>& lines, size_t from, size_t to) {
+    return std::vector<std::string>{json_array(lines, from, to)};
+  };
+  f.describe = [](size_t writes, size_t) { return cat(writes, " writes"); };
+  return f;
+}
+
 }  // namespace
 
 std::string KvStore::Op::line() const {
@@ -56,7 +71,10 @@ void KvStore::apply(Cache& cache, const Op& op) {
 
 KvStore::KvStore(Loop& core_loop, std::filesystem::path journal_dir)
     : loop_(core_loop),
-      journal_(std::make_unique<Journal>(core_loop, std::move(journal_dir), std::string(kLog))),
+      journal_(std::make_unique<JournalReplayer>(
+          core_loop, std::move(journal_dir), journal_format(),
+          // Reads the table again: it now holds the journal's writes.
+          [this] { send(); }, [this](const std::string& e) { last_error_ = e; })),
       alive_(std::make_shared<bool>(true)) {
   uv_timer_init(loop_.uv(), retry_timer_.get());
   retry_timer_.mark_open();
@@ -64,8 +82,7 @@ KvStore::KvStore(Loop& core_loop, std::filesystem::path journal_dir)
   uv_timer_init(loop_.uv(), reload_timer_.get());
   reload_timer_.mark_open();
   reload_timer_.get()->data = this;
-  backlog_ = journal_->had_backlog();
-  if (backlog_)
+  if (journal_->backlog())
     log(LogLevel::Notice, kLog, "the journal ", journal_->path().string(),
         " holds DB() writes from before; they go to the database when it is reachable");
 }
@@ -157,18 +174,18 @@ std::vector<std::string> KvStore::describe() {
     loaded = loaded_;
     for (auto& [f, k] : cache_) keys += k.size();
   }
-  std::string state = !pool_            ? "no database: writes go to the journal"
-                      : replaying_      ? "replaying the journal"
-                      : !schema_ready_  ? "PostgreSQL not reachable: writes go to the journal"
-                      : backlog_        ? "the journal waits for replay"
+  std::string state = !pool_                       ? "no database: writes go to the journal"
+                      : journal_->replaying()      ? "replaying the journal"
+                      : !journal_->database_ready() ? "PostgreSQL not reachable: writes go to the journal"
+                      : journal_->backlog()        ? "the journal waits for replay"
                       : !loaded || loading_ ? "reading the table"
                                         : "live";
   std::vector<std::string> out;
   out.push_back(cat("Store: PostgreSQL table kv (module pgsql), cached in memory: ", keys, " keys",
                     loaded ? "" : " (not read yet)"));
   out.push_back(cat("State: ", state));
-  out.push_back(cat("Writes: ", written_, " sent, ", pending_.size() + inflight_.size(), " queued, ", journaled_,
-                    " journaled, ", replayed_, " replayed"));
+  out.push_back(cat("Writes: ", written_, " sent, ", pending_.size() + inflight_.size(), " queued, ",
+                    journal_->journaled(), " journaled, ", journal_->replayed(), " replayed"));
   out.push_back(cat("Journal: ", journal_->path().string()));
   out.push_back(cat("Read again after another process's change: ", remote_reloads_, " times"));
   if (!last_error_.empty()) out.push_back(cat("Last error: ", last_error_));
@@ -178,7 +195,7 @@ std::vector<std::string> KvStore::describe() {
 void KvStore::attach(Pool* pool, std::string why) {
   detach();
   pool_ = pool;
-  schema_ready_ = false;
+  journal_->set_database(nullptr);
   std::lock_guard lock(mutex_);
   if (!loaded_) down_reason_ = pool_ ? std::string("connecting") : std::move(why);
 }
@@ -190,20 +207,19 @@ void KvStore::detach() {
   for (auto& op : pending_) rest.push_back(std::move(op));
   pending_.clear();
   loading_ = false;
-  replaying_ = false;
-  ++epoch_;  // a replay under way belongs to the old pool: its journal callbacks stop
+  journal_->abandon();  // a replay under way belongs to the old pool
   to_journal(std::move(rest));
 }
 
 void KvStore::database_ready() {
-  schema_ready_ = true;
+  journal_->set_database(pool_);
   need_load_ = true;
-  if (backlog_) kick_replay();
+  if (journal_->backlog()) journal_->kick();
   else send();
 }
 
 void KvStore::database_down(const std::string& why) {
-  schema_ready_ = false;
+  journal_->set_database(nullptr);
   last_error_ = why;
   std::lock_guard lock(mutex_);
   down_reason_ = why;
@@ -221,7 +237,7 @@ void KvStore::changed_elsewhere() {
   }, kReloadDelayMs, 0);
 }
 
-bool KvStore::live() const { return pool_ && schema_ready_ && pool_->up() && !backlog_ && !replaying_; }
+bool KvStore::live() const { return journal_->live(); }
 
 void KvStore::drain() {
   std::vector<Op> ops;
@@ -323,84 +339,19 @@ void KvStore::retry_later() {
   // nothing would bring the journal back or read the table until the next reconnect.
   uv_timer_start(retry_timer_.get(), [](uv_timer_t* t) {
     auto* self = static_cast<KvStore*>(t->data);
-    if (self->backlog_) self->kick_replay();
+    if (self->journal_->backlog()) self->journal_->kick();
     else self->send();
   }, kRetryMs, 0);
 }
 
 void KvStore::to_journal(std::vector<Op> ops) {
   if (ops.empty()) return;
-  if (!backlog_)
+  if (!journal_->backlog())
     log(LogLevel::Notice, kLog, "PostgreSQL is not reachable: DB() writes go to the journal ",
         journal_->path().string());
-  backlog_ = true;
-  appended_since_take_ = true;
   std::string lines;
   for (auto& op : ops) lines += op.line();
-  journaled_ += ops.size();
-  journal_->append(std::move(lines), nullptr);
-}
-
-void KvStore::kick_replay() {
-  if (!pool_ || !schema_ready_ || !pool_->up() || !backlog_ || replaying_) return;
-  replaying_ = true;
-  appended_since_take_ = false;
-  std::weak_ptr<bool> alive = alive_;
-  journal_->take([this, alive, epoch = epoch_](Result<std::string> content) {
-    if (alive.expired() || !*alive.lock() || epoch != epoch_) return;
-    if (!content) {
-      replaying_ = false;
-      last_error_ = content.message();
-      return;
-    }
-    auto lines = std::make_shared<std::vector<std::string>>(Journal::lines_of(
-        *content, [](std::string_view l) { return l.size() > 2 && l.front() == '{' && l.back() == '}'; }));
-    log(LogLevel::Notice, kLog, "replaying the DB() journal: ", lines->size(), " writes");
-    replay(std::move(lines), 0);
-  });
-}
-
-void KvStore::replay(std::shared_ptr<std::vector<std::string>> lines, size_t from) {
-  std::weak_ptr<bool> alive = alive_;
-  if (from >= lines->size()) {
-    journal_->remove_taken([this, alive, epoch = epoch_, n = lines->size()](Result<void> r) {
-      if (alive.expired() || !*alive.lock() || epoch != epoch_) return;
-      replaying_ = false;
-      if (!r) {
-        last_error_ = r.message();
-        return;
-      }
-      replayed_ += n;
-      log(LogLevel::Notice, kLog, "the DB() journal is in the database (", n, " writes)");
-      if (appended_since_take_) {
-        kick_replay();
-        return;
-      }
-      backlog_ = false;
-      send();  // reads the table again: it now holds the journal's writes
-    });
-    return;
-  }
-  if (!pool_) {
-    replaying_ = false;
-    return;
-  }
-  size_t to = std::min(lines->size(), from + kOpsPerStatement);
-  Query q{kWriteStatement, kWriteSql, {json_array(*lines, from, to)}, nullptr};
-  q.done = [this, alive, lines, to](Result<ResultPtr> r) {
-    if (alive.expired() || !*alive.lock()) return;
-    if (!r) {
-      // The moved-aside file stays; the next replay starts it over (the same writes in the
-      // same order leave the same table).
-      replaying_ = false;
-      last_error_ = r.message();
-      log(LogLevel::Warning, kLog, "DB() journal replay stopped: ", r.message());
-      retry_later();
-      return;
-    }
-    replay(lines, to);
-  };
-  if (!pool_->submit(std::move(q))) replaying_ = false;
+  journal_->append(std::move(lines), ops.size());
 }
 
 }  // namespace zvon::pg

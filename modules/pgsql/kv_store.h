@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "journal.h"
+#include "journal_replayer.h"
 #include "pg_pool.h"
 #include "zvon/key_value_store.h"
 #include "zvon/loop.h"
@@ -74,14 +74,12 @@ class KvStore final : public KeyValueStore {
   void send();
   void load();
   void to_journal(std::vector<Op> ops);
-  void kick_replay();
-  void replay(std::shared_ptr<std::vector<std::string>> lines, size_t from);
   void detach();
   void retry_later();
   std::string not_loaded_reason() const;  // mutex_ held
 
   Loop& loop_;
-  std::unique_ptr<Journal> journal_;
+  std::unique_ptr<JournalReplayer> journal_;
   std::shared_ptr<bool> alive_;
   UvHandle<uv_timer_t> retry_timer_;
   UvHandle<uv_timer_t> reload_timer_;
@@ -97,16 +95,11 @@ class KvStore final : public KeyValueStore {
 
   // The core loop's.
   Pool* pool_ = nullptr;
-  bool schema_ready_ = false;
-  bool backlog_ = false;
-  bool replaying_ = false;
-  bool appended_since_take_ = false;
   bool need_load_ = false;
-  uint64_t epoch_ = 0;  // which pool a replay belongs to
   bool loading_ = false;
   std::vector<Op> pending_;
   std::vector<Op> inflight_;
-  uint64_t written_ = 0, journaled_ = 0, replayed_ = 0;
+  uint64_t written_ = 0;
   std::string last_error_;
 };
 

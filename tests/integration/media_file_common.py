@@ -5,7 +5,7 @@ import os
 import subprocess
 import wave
 
-from test_baresip_transcoding import read_any_wav, rms, tone_fraction
+from audio_test_common import read_any_wav, rms, tone_fraction
 from zvon_harness import check
 
 # (name, extension, sox options of the output file, frequency). Each plays its own frequency, so the

@@ -17,6 +17,7 @@ import subprocess
 import time
 import wave
 
+from audio_test_common import loud_part, rms, tone_fraction
 from sip_test_common import SECRETS
 from zvon_harness import Zvon, check, free_port, free_port_range, run_tests
 
@@ -57,39 +58,14 @@ def read_wav(path):
         return list(struct.unpack("<%dh" % n, w.readframes(n)))
 
 
-def tone_fraction(samples, freq):
-    """The share of the signal's power at `freq` (Goertzel): 1.0 for a pure tone at freq."""
-    coeff = 2 * math.cos(2 * math.pi * freq / RATE)
-    s1 = s2 = energy = 0.0
-    for v in samples:
-        s0 = v + coeff * s1 - s2
-        s2, s1 = s1, s0
-        energy += v * v
-    if not samples or energy == 0:
-        return 0.0
-    return 2 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (len(samples) * energy)
-
-
-def rms(samples):
-    return math.sqrt(sum(v * v for v in samples) / len(samples)) if samples else 0.0
-
-
-def audible_part(samples):
-    """The samples from the first loud 20 ms frame on (RTP starts a little after the call)."""
-    for i in range(0, len(samples) - 160, 160):
-        if rms(samples[i:i + 160]) > 1000:
-            return samples[i:]
-    return []
-
-
 def check_hears(samples, freq, other, what):
     """`samples` (what a phone decoded) carry `freq` for at least 2 s, and not `other`."""
-    heard = audible_part(samples)
+    heard = loud_part(samples, RATE)
     check(len(heard) >= 2 * RATE, "%s: only %.2f s of audio arrived" % (what, len(heard) / RATE))
     middle = heard[RATE // 4: RATE // 4 + 2 * RATE]
     level = rms(middle)
-    share = tone_fraction(middle, freq)
-    leak = tone_fraction(middle, other) if other else 0.0
+    share = tone_fraction(middle, freq, RATE)
+    leak = tone_fraction(middle, other, RATE) if other else 0.0
     check(level > 2000, "%s: audio too quiet (rms %.0f)" % (what, level))
     check(share > 0.8, "%s: %d Hz is only %.2f of the power" % (what, freq, share))
     check(leak < 0.05, "%s: %d Hz should not be there (%.2f of the power)" % (what, other, leak))
@@ -326,7 +302,7 @@ def test_playback_plays_the_tone_prompt(z):
         check(z.wait_for(lambda: channel_count(z) == 0, timeout=8), channels(z))
         heard = caller.recording()
         check_hears(heard, 1000, 1500, "the caller of Playback(tone-1khz)")
-        check(len(audible_part(heard)) < 4 * RATE, "the prompt is 3 s; more audio arrived")
+        check(len(loud_part(heard, RATE)) < 4 * RATE, "the prompt is 3 s; more audio arrived")
 
 
 def test_echo_sends_the_caller_back_to_itself(z):

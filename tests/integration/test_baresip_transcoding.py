@@ -5,14 +5,12 @@ records what it decodes, and a Goertzel filter checks that it hears the other's 
 right frequency, loud, and not its own. A G.722 phone calls a PCMU phone and an Opus phone the
 same way, and Opus and G.722 phones hear the tone prompt (Playback encodes through the call's
 codec). zvon's log names the translation path each direction took."""
-import math
 import os
 import re
-import struct
 import time
-import wave
 
-from test_baresip_call import Phones, audible_part, channel_count, channels, in_zvon_range, wait_registered
+from audio_test_common import loud_part, read_any_wav, rms, tone_fraction
+from test_baresip_call import Phones, channel_count, channels, in_zvon_range, wait_registered
 from zvon_harness import Zvon, check, run_tests
 
 ALL_CODECS = ("g711.so", "g722.so", "opus.so")
@@ -41,39 +39,6 @@ exten => _1XX,1,Dial(SIP/${EXTEN},20)
 exten => 7000,1,Playback(tone-1khz)
  same => n,Hangup()
 """
-
-
-def read_any_wav(path):
-    """(rate, mono samples) of a 16-bit WAV at any rate, channels averaged."""
-    with wave.open(path, "rb") as w:
-        check(w.getsampwidth() == 2, "%s: expected 16-bit samples" % path)
-        rate, ch, n = w.getframerate(), w.getnchannels(), w.getnframes()
-        data = struct.unpack("<%dh" % (n * ch), w.readframes(n))
-    return rate, [sum(data[i:i + ch]) // ch for i in range(0, len(data), ch)]
-
-
-def tone_fraction(samples, freq, rate):
-    coeff = 2 * math.cos(2 * math.pi * freq / rate)
-    s1 = s2 = energy = 0.0
-    for v in samples:
-        s0 = v + coeff * s1 - s2
-        s2, s1 = s1, s0
-        energy += v * v
-    if not samples or energy == 0:
-        return 0.0
-    return 2 * (s1 * s1 + s2 * s2 - coeff * s1 * s2) / (len(samples) * energy)
-
-
-def rms(samples):
-    return math.sqrt(sum(v * v for v in samples) / len(samples)) if samples else 0.0
-
-
-def loud_part(samples, rate):
-    frame = rate // 50
-    for i in range(0, len(samples) - frame, frame):
-        if rms(samples[i:i + frame]) > 1000:
-            return samples[i:]
-    return []
 
 
 def recording(phone):

@@ -9,30 +9,14 @@ import re
 import socket
 import struct
 import tempfile
-import threading
 import time
 from datetime import datetime
 
-from sip_test_common import SECRETS
-from zvon_harness import (SOURCE_DIR, SIPP_DIR, SipClient, Zvon, check, free_port, run_sipp,
+from sip_test_common import SECRETS, fill_template, rtp_packet
+from zvon_harness import (SOURCE_DIR, SipClient, Zvon, check, free_port, run_sipp,
                           run_tests, wait_port_taken)
 
 LOG_TIME = "%Y-%m-%d %H:%M:%S.%f"
-
-
-def fill_template(name, **values):
-    text = open(os.path.join(SIPP_DIR, name)).read()
-    for k, v in values.items():
-        text = text.replace("@%s@" % k, str(v))
-    fd, path = tempfile.mkstemp(suffix=".xml", prefix=name.split(".")[0] + "-")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    return path
-
-
-def rtp_packet(pt, seq, ts, ssrc, payload, marker=False):
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xffff,
-                       ts & 0xffffffff, ssrc) + payload
 
 
 class MenuCall:

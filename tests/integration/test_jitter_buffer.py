@@ -16,7 +16,8 @@ import time
 
 from dtmf_test_common import EventWatcher, lin2ulaw, rtp_packet, udp_socket
 from test_baresip_call import Phones, channel_count, channels, wait_registered
-from test_baresip_transcoding import loud_part, read_any_wav, recording, rms, start_phone, tone_fraction
+from audio_test_common import loud_part, read_any_wav, rms, tone_fraction
+from test_baresip_transcoding import recording, start_phone
 from test_dtmf import run_call
 from zvon_harness import Zvon, check, run_tests, zvon_stops_cleanly
 

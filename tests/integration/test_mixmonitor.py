@@ -17,7 +17,7 @@ from media_file_common import read_sound, sound_info, sox
 from pgsql_test_common import PrivatePostgres
 from sip_test_common import (SECRETS, RtpCollector, RtpSender, g711_tone, uac_media_scenario,
                              udp_socket, wait_file)
-from test_baresip_transcoding import loud_part, tone_fraction
+from audio_test_common import loud_part, tone_fraction
 from test_sip_call import register_uas
 from zvon_harness import Zvon, check, free_port, run_sipp, run_tests, wait_port_taken
 

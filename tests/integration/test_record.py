@@ -16,7 +16,8 @@ import time
 from media_file_common import read_sound, sound_info
 from sip_test_common import (SECRETS, RtpCollector, RtpSender, g711_tone, uac_media_scenario,
                              udp_socket, wait_file)
-from test_baresip_transcoding import call_until_zvon_hangs_up, rms, tone_fraction
+from audio_test_common import rms, tone_fraction
+from test_baresip_transcoding import call_until_zvon_hangs_up
 from zvon_harness import Zvon, check, run_sipp, run_tests
 
 RECORDS = {

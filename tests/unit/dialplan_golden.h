@@ -9,32 +9,11 @@
 #include <mutex>
 #include <thread>
 
-#include "dialplan/dialplan_engine_impl.h"
-#include "test_core.h"
-#include "zvon/channel.h"
+#include "dialplan_fixture.h"
 
 namespace zvon::golden {
 
 using namespace std::chrono_literals;
-
-inline std::string module_path(std::string_view name) {
-  return std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + std::string(name) + ".so";
-}
-
-// Notes what the channel asked of its technology. The channel's loop.
-class NoteDriver final : public ChannelDriver {
- public:
-  explicit NoteDriver(std::shared_ptr<std::vector<std::string>> notes) : notes_(std::move(notes)) {}
-  void call() override { notes_->push_back("call"); }
-  void ring() override { notes_->push_back("ring"); }
-  void progress() override { notes_->push_back("progress"); }
-  void answer() override { notes_->push_back("answer"); }
-  void hangup(HangupCause c) override { notes_->push_back("hangup " + std::string(to_string(c))); }
-  MediaEndpoint* media() override { return nullptr; }
-
- private:
-  std::shared_ptr<std::vector<std::string>> notes_;
-};
 
 // FAKE/<anything>: an outgoing leg that answers busy at once; it notes the variables it was
 // given (inheritance from the caller). The loop's thread.
@@ -73,19 +52,16 @@ class BusyTechnology final : public ChannelTechnology {
   std::vector<std::string> inherited;  // per leg, written on the loop
 };
 
-class Golden {
+class Golden : public test::DialplanFixture {
  public:
-  explicit Golden(std::string text) : core(std::move(text)) {
+  explicit Golden(std::string text)
+      : DialplanFixture(std::move(text), {"app_answer", "app_goto", "app_hangup", "app_wait", "app_dial",
+                                          "app_set", "app_verbose", "app_gotoif", "app_indications"}) {
     fake.core = &core.core();
     auto& reg = core->registries();
     auto added = reg.technologies.add("FAKE", fake, reg.core_usage);
     REQUIRE(added);
     fake_registration = std::move(*added);
-    for (auto name : {"app_answer", "app_goto", "app_hangup", "app_wait", "app_dial", "app_set",
-                      "app_verbose", "app_gotoif", "app_indications"}) {
-      auto loaded = core->modules().load(module_path(name));
-      if (!loaded) FAIL(loaded.message());
-    }
     subscription = core->events().subscribe([this](const Event& e) {
       if (e.type != "DialplanTrace") return;
       std::string app, args;
@@ -103,9 +79,6 @@ class Golden {
     fake_registration.release();
   }
 
-  Loop& loop() { return core->loops().worker(0); }
-  DialplanEngineImpl& engine() { return dynamic_cast<DialplanEngineImpl&>(core->dialplan()); }
-
   // Runs a call from `caller` to context/exten to its end; the vars are set before it starts.
   // Returns the channel's variables at the end (read on the loop before it is freed).
   std::unordered_map<std::string, std::string> call(
@@ -115,17 +88,12 @@ class Golden {
       std::lock_guard lock(mutex);
       steps.clear();
     }
-    std::shared_ptr<Channel> ch;
     std::unordered_map<std::string, std::string> at_end;
-    std::weak_ptr<Channel> weak;
-    loop().run_sync([&] {
-      ch = Channel::create(core.core(), loop(), "TEST", caller, Direction::Inbound, {});
-      ch->set_driver(std::make_unique<NoteDriver>(notes));
-      ch->caller().number = caller;
-      for (auto& [k, v] : vars) ch->set_var(k, v);
-      weak = ch;
-      engine().start(ch, context, exten);
+    auto ch = make_channel(caller, [&](Channel& c) {
+      c.caller().number = caller;
+      for (auto& [k, v] : vars) c.set_var(k, v);
     });
+    start(ch, context, exten);
     auto deadline = std::chrono::steady_clock::now() + 5s;
     for (;;) {
       bool running = true;
@@ -148,28 +116,12 @@ class Golden {
     std::lock_guard lock(mutex);
     return steps;
   }
-  std::vector<std::string> driver() {
-    std::vector<std::string> copy;
-    loop().run_sync([&] { copy = *notes; notes->clear(); });
-    return copy;
-  }
-  std::string command(const std::string& line, int* status = nullptr) {
-    struct Out : CommandOutput {
-      std::string text;
-      void write(std::string_view t) override { text += t; }
-    } out;
-    int s = core->execute(line, out);
-    if (status) *status = s;
-    return out.text;
-  }
 
-  test::TestCore core;
   BusyTechnology fake;
   Registration fake_registration;
   Registration subscription;
   std::mutex mutex;
   std::vector<std::string> steps;
-  std::shared_ptr<std::vector<std::string>> notes = std::make_shared<std::vector<std::string>>();
   HangupCause cause = HangupCause::Unknown;
 };
 

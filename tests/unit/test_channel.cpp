@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "note_driver.h"
 #include "test_core.h"
 #include "zvon/channel.h"
 #include "zvon/task.h"
@@ -10,18 +11,6 @@ using namespace zvon;
 using namespace std::chrono_literals;
 
 namespace {
-
-// Records what the channel asked of its technology.
-struct RecordingDriver final : ChannelDriver {
-  std::vector<std::string>* log;
-  explicit RecordingDriver(std::vector<std::string>* l) : log(l) {}
-  void call() override { log->push_back("call"); }
-  void ring() override { log->push_back("ring"); }
-  void progress() override { log->push_back("progress"); }
-  void answer() override { log->push_back("answer"); }
-  void hangup(HangupCause c) override { log->push_back("hangup " + std::string(to_string(c))); }
-  MediaEndpoint* media() override { return nullptr; }
-};
 
 // Runs `body` on the core's first worker and waits for it.
 template <class F>
@@ -33,7 +22,7 @@ void on_worker(test::TestCore& core, F body) {
 
 TEST_CASE("channel: wait is woken by a state change and throws on hang-up", "[channel]") {
   test::TestCore core;
-  std::vector<std::string> driver_log;
+  auto driver_log = std::make_shared<std::vector<std::string>>();
   std::vector<std::string> seen;
   std::shared_ptr<Channel> ch;
   Task<> task;
@@ -41,7 +30,7 @@ TEST_CASE("channel: wait is woken by a state change and throws on hang-up", "[ch
 
   on_worker(core, [&] {
     ch = Channel::create(core.core(), core->loops().worker(0), "TEST", "alice", Direction::Inbound, {});
-    ch->set_driver(std::make_unique<RecordingDriver>(&driver_log));
+    ch->set_driver(std::make_unique<test::NoteDriver>(driver_log));
     CHECK(ch->name().rfind("TEST/alice-", 0) == 0);
     task = [](Channel& c, std::vector<std::string>& seen) -> Task<> {
       c.answer();
@@ -71,16 +60,16 @@ TEST_CASE("channel: wait is woken by a state change and throws on hang-up", "[ch
     ch.reset();
   });
   CHECK(seen == std::vector<std::string>{"woken", "5", "timeout", "hung up"});
-  CHECK(driver_log == std::vector<std::string>{"answer"});  // a remote hang-up sends nothing
+  CHECK(*driver_log == std::vector<std::string>{"answer"});  // a remote hang-up sends nothing
   CHECK(core->channels().count() == 0);
 }
 
 TEST_CASE("channel: local hangup reaches the driver once, with its cause", "[channel]") {
   test::TestCore core;
-  std::vector<std::string> driver_log;
+  auto driver_log = std::make_shared<std::vector<std::string>>();
   on_worker(core, [&] {
     auto ch = Channel::create(core.core(), core->loops().worker(0), "TEST", "bob", Direction::Outbound, {});
-    ch->set_driver(std::make_unique<RecordingDriver>(&driver_log));
+    ch->set_driver(std::make_unique<test::NoteDriver>(driver_log));
     ch->call();
     CHECK(ch->state() == ChannelState::Dialing);
     ch->on_ringing();
@@ -91,7 +80,7 @@ TEST_CASE("channel: local hangup reaches the driver once, with its cause", "[cha
     CHECK(ch->hangup_cause() == HangupCause::Busy);
     CHECK(core->channels().count() == 1);
   });
-  CHECK(driver_log == std::vector<std::string>{"call", "hangup USER_BUSY"});
+  CHECK(*driver_log == std::vector<std::string>{"call", "hangup USER_BUSY"});
   CHECK(core->channels().count() == 0);
 }
 

@@ -19,7 +19,7 @@ class CodecModules {
  public:
   CodecModules() {
     for (auto name : {"codec_g711", "codec_g722", "codec_opus"}) {
-      auto loaded = core->modules().load(std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + name + ".so");
+      auto loaded = core->modules().load(module_path(name));
       if (!loaded) FAIL(loaded.message());
     }
   }

@@ -8,10 +8,16 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core_impl.h"
 
 namespace zvon::test {
+
+// A real module built into build/modules (app_dial, codec_g711 ...), for core().modules().load().
+inline std::string module_path(std::string_view name) {
+  return std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + std::string(name) + ".so";
+}
 
 class TestCore {
  public:

@@ -101,10 +101,6 @@ class FakeTechnology final : public ChannelTechnology {
   DriverLog& log_;
 };
 
-std::string app_module(std::string_view name) {
-  return std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + std::string(name) + ".so";
-}
-
 struct DialFixture {
   explicit DialFixture(std::string dialplan) : core(std::move(dialplan)), tech(core.core(), log) {
     auto& reg = core->registries();
@@ -112,7 +108,7 @@ struct DialFixture {
     REQUIRE(r);
     tech_registration = std::move(*r);
     for (auto name : {"app_dial", "app_hangup"}) {
-      auto loaded = core->modules().load(app_module(name));
+      auto loaded = core->modules().load(test::module_path(name));
       if (!loaded) FAIL(loaded.message());
     }
     events = core->events().subscribe([this](const Event& e) {

@@ -1,157 +1,53 @@
 // The dialplan runtime on a real core: priorities, labels, same =>, Goto, variables, Hangup,
 // Wait, unknown extensions and applications, reload while a call runs. The applications are
-// the real modules from build/modules; Record is a test application that writes down its
+// the real modules from build/modules; Note is a test application that writes down its
 // (expanded, split) arguments.
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <fstream>
-#include <mutex>
 #include <thread>
 
 #include "dialplan/app_arguments.h"
 #include "dialplan/dialplan_engine_impl.h"
-#include "test_core.h"
-#include "zvon/channel.h"
+#include "dialplan_fixture.h"
 
 using namespace zvon;
 using namespace std::chrono_literals;
 
-namespace zvon::test {
+namespace {
 
-inline std::string app_module(std::string_view name) {
-  return std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + std::string(name) + ".so";
-}
-
-// Writes "arg1|arg2|..." per call.
-class RecordApp final : public Application {
- public:
-  std::string_view name() const override { return "Record"; }
-  std::string_view synopsis() const override { return "test: records its arguments"; }
-  Task<AppResult> exec(Channel&, const AppArgs& args) override {
-    std::string line;
-    for (size_t i = 0; i < args.size(); ++i) line += (i ? "|" : "") + args[i];
-    std::lock_guard lock(mutex_);
-    lines_.push_back(line);
-    co_return AppResult::Continue;
-  }
-  std::vector<std::string> lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
+// The shared fixture (dialplan_fixture.h) with the apps modules these tests run.
+struct DialplanFixture : test::DialplanFixture {
+  explicit DialplanFixture(std::string text)
+      : test::DialplanFixture(std::move(text), {"app_answer", "app_goto", "app_hangup", "app_wait", "app_dial"}) {}
 };
 
-// Writes down what the channel asked of its technology. The channel's loop.
-class LogDriver final : public ChannelDriver {
- public:
-  explicit LogDriver(std::shared_ptr<std::vector<std::string>> log) : log_(std::move(log)) {}
-  void call() override { log_->push_back("call"); }
-  void ring() override { log_->push_back("ring"); }
-  void progress() override { log_->push_back("progress"); }
-  void answer() override { log_->push_back("answer"); }
-  void hangup(HangupCause c) override { log_->push_back("hangup " + std::string(to_string(c))); }
-  MediaEndpoint* media() override { return nullptr; }
-
- private:
-  std::shared_ptr<std::vector<std::string>> log_;
-};
-
-// A core with the dialplan `text`, the Record application and the apps modules loaded.
-class DialplanFixture {
- public:
-  explicit DialplanFixture(std::string text) : core(std::move(text)) {
-    auto& reg = core->registries();
-    auto r = reg.applications.add("Record", record, reg.core_usage);
-    REQUIRE(r);
-    record_registration = std::move(*r);
-    for (auto name : {"app_answer", "app_goto", "app_hangup", "app_wait", "app_dial"}) {
-      auto loaded = core->modules().load(app_module(name));
-      if (!loaded) FAIL(loaded.message());
-    }
-  }
-  ~DialplanFixture() { record_registration.release(); }
-
-  Loop& loop() { return core->loops().worker(0); }
-  DialplanEngineImpl& engine() { return dynamic_cast<DialplanEngineImpl&>(core->dialplan()); }
-
-  // An inbound channel on the worker, as a technology would make it.
-  std::shared_ptr<Channel> make_channel(std::string peer = "alice") {
-    std::shared_ptr<Channel> ch;
-    loop().run_sync([&] {
-      ch = Channel::create(core.core(), loop(), "TEST", peer, Direction::Inbound, {});
-      ch->set_driver(std::make_unique<LogDriver>(driver_log));
-      ch->caller().number = "101";
-      ch->caller().name = "Alice";
-    });
-    return ch;
-  }
-
-  void start(const std::shared_ptr<Channel>& ch, std::string context, std::string exten) {
-    loop().run_sync([&] { engine().start(ch, context, exten); });
-  }
-
-  // Waits (bounded) until the engine has let go of `ch`; false on timeout.
-  bool wait_finished(std::shared_ptr<Channel>& ch, std::chrono::milliseconds limit = 5s) {
-    std::weak_ptr<Channel> weak = ch;
-    loop().run_sync([&] { ch.reset(); });
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool gone = false;
-      loop().run_sync([&] { gone = weak.expired(); });
-      if (gone) return true;
-      std::this_thread::sleep_for(5ms);
-    }
-    return false;
-  }
-
-  template <class F>
-  void on_loop(F f) {
-    loop().run_sync(f);
-  }
-
-  std::vector<std::string> driver() {
-    std::vector<std::string> copy;
-    loop().run_sync([&] { copy = *driver_log; });
-    return copy;
-  }
-
-  TestCore core;
-  RecordApp record;
-  Registration record_registration;
-  std::shared_ptr<std::vector<std::string>> driver_log = std::make_shared<std::vector<std::string>>();
-};
-
-}  // namespace zvon::test
-
-using zvon::test::DialplanFixture;
+}  // namespace
 
 TEST_CASE("dialplan flow: n, labels, same =>, Goto, variables, patterns", "[dialplan][flow]") {
   DialplanFixture f(
       "[globals]\n"
       "GREETING=hello\n"
       "[test]\n"
-      "exten => 100,1,Record(start,${EXTEN},${CONTEXT},${PRIORITY})\n"
-      " same => n(middle),Record(${GREETING},${CALLERID(num)},\"${CALLERID(name)}\")\n"
+      "exten => 100,1,Note(start,${EXTEN},${CONTEXT},${PRIORITY})\n"
+      " same => n(middle),Note(${GREETING},${CALLERID(num)},\"${CALLERID(name)}\")\n"
       " same => n,Goto(200,target)\n"
-      " same => n,Record(never)\n"
-      "exten => 200,1,Record(not here)\n"
-      "exten => 200,5(target),Record(at,${EXTEN},${PRIORITY})\n"
+      " same => n,Note(never)\n"
+      "exten => 200,1,Note(not here)\n"
+      "exten => 200,5(target),Note(at,${EXTEN},${PRIORITY})\n"
       " same => n,Goto(other,555,1)\n"
       "[other]\n"
-      "exten => _5XX,1,Record(pattern,${EXTEN},${EXTEN:1},${EXTEN:-2:1},${CHANNEL})\n"
+      "exten => _5XX,1,Note(pattern,${EXTEN},${EXTEN:1},${EXTEN:-2:1},${CHANNEL})\n"
       " same => n,Goto(end)\n"
-      " same => n,Record(skipped)\n"
-      " same => n(end),Record(end)\n"
-      " same => 10,Record(after a gap: never)\n");
+      " same => n,Note(skipped)\n"
+      " same => n(end),Note(end)\n"
+      " same => 10,Note(after a gap: never)\n");
   auto ch = f.make_channel();
   std::string name = ch->name();
   f.start(ch, "test", "100");
   REQUIRE(f.wait_finished(ch));
-  CHECK(f.record.lines() == std::vector<std::string>{
+  CHECK(f.note.lines() == std::vector<std::string>{
       "start|100|test|1",
       "hello|101|Alice",
       "at|200|5",
@@ -163,7 +59,7 @@ TEST_CASE("dialplan flow: n, labels, same =>, Goto, variables, patterns", "[dial
 }
 
 TEST_CASE("dialplan flow: an unknown extension is hung up as unallocated", "[dialplan][flow]") {
-  DialplanFixture f("[test]\nexten => 100,1,Record(x)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Note(x)\n");
   auto ch = f.make_channel();
   f.start(ch, "test", "999");
   f.on_loop([&] {
@@ -173,15 +69,15 @@ TEST_CASE("dialplan flow: an unknown extension is hung up as unallocated", "[dia
   f.start(ch, "nocontext", "100");  // already hung up: nothing more is sent
   REQUIRE(f.wait_finished(ch));
   CHECK(f.driver() == std::vector<std::string>{"hangup UNALLOCATED"});
-  CHECK(f.record.lines().empty());
+  CHECK(f.note.lines().empty());
 }
 
 TEST_CASE("dialplan flow: an unknown application hangs up after what ran before", "[dialplan][flow]") {
-  DialplanFixture f("[test]\nexten => 100,1,Record(one)\n same => n,NoSuchApp(x)\n same => n,Record(two)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Note(one)\n same => n,NoSuchApp(x)\n same => n,Note(two)\n");
   auto ch = f.make_channel();
   f.start(ch, "test", "100");
   REQUIRE(f.wait_finished(ch));
-  CHECK(f.record.lines() == std::vector<std::string>{"one"});
+  CHECK(f.note.lines() == std::vector<std::string>{"one"});
   CHECK(f.driver() == std::vector<std::string>{"hangup FAILURE"});
 }
 
@@ -190,9 +86,9 @@ TEST_CASE("dialplan flow: Answer, Wait, Hangup with a cause", "[dialplan][flow]"
       "[test]\n"
       "exten => 100,1,Answer()\n"
       " same => n,Wait(0.2)\n"
-      " same => n,Record(waited)\n"
+      " same => n,Note(waited)\n"
       " same => n,Hangup(17)\n"
-      " same => n,Record(never)\n");
+      " same => n,Note(never)\n");
   auto ch = f.make_channel();
   std::weak_ptr<Channel> weak = ch;
   auto t0 = std::chrono::steady_clock::now();
@@ -206,19 +102,19 @@ TEST_CASE("dialplan flow: Answer, Wait, Hangup with a cause", "[dialplan][flow]"
   });
   REQUIRE(f.wait_finished(ch));
   CHECK(std::chrono::steady_clock::now() - t0 >= 190ms);
-  CHECK(f.record.lines() == std::vector<std::string>{"waited"});
+  CHECK(f.note.lines() == std::vector<std::string>{"waited"});
   CHECK(f.driver() == std::vector<std::string>{"answer", "hangup USER_BUSY"});
 }
 
 TEST_CASE("dialplan flow: the caller hanging up ends the run at once", "[dialplan][flow]") {
-  DialplanFixture f("[test]\nexten => 100,1,Wait(10)\n same => n,Record(never)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Wait(10)\n same => n,Note(never)\n");
   auto ch = f.make_channel();
   auto t0 = std::chrono::steady_clock::now();
   f.start(ch, "test", "100");
   f.on_loop([&] { ch->on_hangup(HangupCause::Normal); });
   REQUIRE(f.wait_finished(ch, 2s));
   CHECK(std::chrono::steady_clock::now() - t0 < 2s);
-  CHECK(f.record.lines().empty());
+  CHECK(f.note.lines().empty());
   CHECK(f.driver().empty());  // a remote hang-up sends nothing back
   CHECK(f.engine().running() == 0);
 }
@@ -237,45 +133,40 @@ TEST_CASE("dialplan flow: a loop without waits does not block its loop; hang-up 
 }
 
 TEST_CASE("dialplan reload: running calls keep their dialplan; errors keep the old one", "[dialplan][flow]") {
-  DialplanFixture f("[test]\nexten => 100,1,Wait(0.3)\n same => n,Record(v1)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Wait(0.3)\n same => n,Note(v1)\n");
   auto first = f.make_channel("first");
   f.start(first, "test", "100");
 
   std::ofstream(f.core.dir() / "dialplan" / "extensions.conf")
-      << "[test]\nexten => 100,1,Wait(0)\n same => n,Record(v2)\n[more]\nexten => 1,1,Record(x)\n";
-  struct Out : CommandOutput {
-    std::string text;
-    void write(std::string_view t) override { text += t; }
-  } out;
+      << "[test]\nexten => 100,1,Wait(0)\n same => n,Note(v2)\n[more]\nexten => 1,1,Note(x)\n";
   int status = -1;
-  status = f.core->execute("dialplan reload", out);  // the test thread stands in for the core loop
+  auto out = f.command("dialplan reload", &status);
   CHECK(status == 0);
-  CHECK(out.text == "Dialplan reloaded: 2 contexts, 2 extensions\n");
+  CHECK(out == "Dialplan reloaded: 2 contexts, 2 extensions\n");
 
   auto second = f.make_channel("second");
   f.start(second, "test", "100");
   REQUIRE(f.wait_finished(second));
   REQUIRE(f.wait_finished(first));
-  CHECK(f.record.lines() == std::vector<std::string>{"v2", "v1"});
+  CHECK(f.note.lines() == std::vector<std::string>{"v2", "v1"});
 
   // A broken file: the reload fails with file:line and what is wrong; the old one stays.
   std::ofstream(f.core.dir() / "dialplan" / "extensions.conf")
-      << "[test]\nexten => 100,1,Record(v3)\n same => 1,Record(dup)\n";
-  out.text.clear();
-  status = f.core->execute("dialplan reload", out);  // the test thread stands in for the core loop
+      << "[test]\nexten => 100,1,Note(v3)\n same => 1,Note(dup)\n";
+  out = f.command("dialplan reload", &status);
   CHECK(status == 1);
   std::string file = (f.core.dir() / "dialplan" / "extensions.conf").string();
-  CHECK(out.text.find(file + ":3:10: duplicate priority 1 of extension '100' in [test] (already at " +
-                      file + ":2)") != std::string::npos);
+  CHECK(out.find(file + ":3:10: duplicate priority 1 of extension '100' in [test] (already at " + file +
+                 ":2)") != std::string::npos);
   auto third = f.make_channel("third");
   f.start(third, "test", "100");
   REQUIRE(f.wait_finished(third));
-  CHECK(f.record.lines() == std::vector<std::string>{"v2", "v1", "v2"});
+  CHECK(f.note.lines() == std::vector<std::string>{"v2", "v1", "v2"});
   CHECK(f.core->dialplan().exists("more", "1"));
 }
 
 TEST_CASE("dialplan: find_priority, exists, dialplan show", "[dialplan]") {
-  DialplanFixture f("[test]\nexten => 100,1,Record(a)\n same => n(two),Record(b)\nexten => _2X,1,Record(c)\n");
+  DialplanFixture f("[test]\nexten => 100,1,Note(a)\n same => n(two),Note(b)\nexten => _2X,1,Note(c)\n");
   auto& dp = f.core->dialplan();
   CHECK(dp.exists("test", "100"));
   CHECK(dp.exists("test", "25"));
@@ -287,25 +178,19 @@ TEST_CASE("dialplan: find_priority, exists, dialplan show", "[dialplan]") {
   CHECK(dp.find_priority("test", "300", "1").message() == "no extension '300' in [test]");
   CHECK(dp.find_priority("x", "100", "1").message() == "no context [x] in the dialplan");
 
-  struct Out : CommandOutput {
-    std::string text;
-    void write(std::string_view t) override { text += t; }
-  } out;
   int status = -1;
-  status = f.core->execute("dialplan show test", out);  // the test thread stands in for the core loop
+  auto out = f.command("dialplan show test", &status);
   CHECK(status == 0);
-  CHECK(out.text.find("'100' =>") != std::string::npos);
-  CHECK(out.text.find("2. (two)") != std::string::npos);
-  CHECK(out.text.find("Record(b)") != std::string::npos);
-  CHECK(out.text.find("'_2X' =>") != std::string::npos);
-  CHECK(out.text.find("-= 2 extensions in 1 contexts =-") != std::string::npos);
-  out.text.clear();
-  status = f.core->execute("dialplan show 25@test", out);  // the test thread stands in for the core loop
+  CHECK(out.find("'100' =>") != std::string::npos);
+  CHECK(out.find("2. (two)") != std::string::npos);
+  CHECK(out.find("Note(b)") != std::string::npos);
+  CHECK(out.find("'_2X' =>") != std::string::npos);
+  CHECK(out.find("-= 2 extensions in 1 contexts =-") != std::string::npos);
+  out = f.command("dialplan show 25@test", &status);
   CHECK(status == 0);
-  CHECK(out.text.find("'_2X' =>") != std::string::npos);
-  CHECK(out.text.find("'100'") == std::string::npos);
-  out.text.clear();
-  status = f.core->execute("dialplan show nowhere", out);  // the test thread stands in for the core loop
+  CHECK(out.find("'_2X' =>") != std::string::npos);
+  CHECK(out.find("'100'") == std::string::npos);
+  out = f.command("dialplan show nowhere", &status);
   CHECK(status == 1);
 }
 

@@ -6,13 +6,11 @@
 #include <cctype>
 #include <chrono>
 #include <functional>
-#include <mutex>
 #include <set>
 #include <thread>
 
+#include "dialplan_fixture.h"
 #include "digit_reader.h"
-#include "test_core.h"
-#include "zvon/channel.h"
 #include "zvon/extension_collector.h"
 
 using namespace zvon;
@@ -139,54 +137,11 @@ TEST_CASE("ivr: Read's keys: max digits, # ends, # alone is empty input", "[ivr]
 
 namespace zvon::ivr_test {
 
-std::string app_module(std::string_view name) {
-  return std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + std::string(name) + ".so";
-}
-
-// Writes "arg1|arg2|..." per call.
-class Note final : public Application {
+// A call into the dialplan `text` with app_ivr: keys are injected as a channel driver would.
+class MenuFixture : public test::DialplanFixture {
  public:
-  std::string_view name() const override { return "Note"; }
-  std::string_view synopsis() const override { return "test: notes its arguments"; }
-  Task<AppResult> exec(Channel&, const AppArgs& args) override {
-    std::string line;
-    for (size_t i = 0; i < args.size(); ++i) line += (i ? "|" : "") + args[i];
-    std::lock_guard lock(mutex_);
-    lines_.push_back(line);
-    co_return AppResult::Continue;
-  }
-  std::vector<std::string> lines() {
-    std::lock_guard lock(mutex_);
-    return lines_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<std::string> lines_;
-};
-
-class SilentDriver final : public ChannelDriver {
- public:
-  void call() override {}
-  void ring() override {}
-  void progress() override {}
-  void answer() override {}
-  void hangup(HangupCause) override {}
-  MediaEndpoint* media() override { return nullptr; }
-};
-
-class MenuFixture {
- public:
-  explicit MenuFixture(std::string text) : core(std::move(text)) {
-    auto& reg = core->registries();
-    auto r = reg.applications.add("Note", note, reg.core_usage);
-    REQUIRE(r);
-    note_registration = std::move(*r);
-    for (auto name : {"app_answer", "app_goto", "app_hangup", "app_ivr"}) {
-      auto loaded = core->modules().load(app_module(name));
-      if (!loaded) FAIL(loaded.message());
-    }
-  }
+  explicit MenuFixture(std::string text)
+      : DialplanFixture(std::move(text), {"app_answer", "app_goto", "app_hangup", "app_ivr"}) {}
   ~MenuFixture() {
     if (channel) {
       loop().run_sync([&] {
@@ -194,21 +149,16 @@ class MenuFixture {
       });
       wait_finished();
     }
-    note_registration.release();
   }
-
-  Loop& loop() { return core->loops().worker(0); }
 
   // Starts the call in context/s with `typed_ahead` keys already pressed.
   void call(std::string context, std::string typed_ahead = "",
             std::function<void(Channel&)> setup = nullptr) {
-    loop().run_sync([&] {
-      channel = Channel::create(core.core(), loop(), "TEST", "caller", Direction::Inbound, {});
-      channel->set_driver(std::make_unique<SilentDriver>());
-      if (setup) setup(*channel);
-      for (char c : typed_ahead) channel->on_dtmf(c);
-      core->dialplan().start(channel, context, "s");
+    channel = make_channel("caller", [&](Channel& ch) {
+      if (setup) setup(ch);
+      for (char c : typed_ahead) ch.on_dtmf(c);
     });
+    start(channel, context, "s");
   }
   void press(std::string keys) {
     loop().run_sync([&] {
@@ -227,22 +177,8 @@ class MenuFixture {
     loop().run_sync([&] { p = channel->pending_digits(); });
     return p;
   }
-  bool wait_finished(std::chrono::milliseconds limit = 5s) {
-    std::weak_ptr<Channel> weak = channel;
-    loop().run_sync([&] { channel.reset(); });
-    auto deadline = std::chrono::steady_clock::now() + limit;
-    while (std::chrono::steady_clock::now() < deadline) {
-      bool gone = false;
-      loop().run_sync([&] { gone = weak.expired(); });
-      if (gone) return true;
-      std::this_thread::sleep_for(5ms);
-    }
-    return false;
-  }
+  bool wait_finished(std::chrono::milliseconds limit = 5s) { return DialplanFixture::wait_finished(channel, limit); }
 
-  test::TestCore core;
-  Note note;
-  Registration note_registration;
   std::shared_ptr<Channel> channel;
 };
 

@@ -19,29 +19,8 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void write_wav(const std::filesystem::path& path, const std::vector<int16_t>& samples, int rate) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream f(path, std::ios::binary);
-  auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-  uint32_t data_bytes = uint32_t(samples.size() * 2);
-  f.write("RIFF", 4); u32(36 + data_bytes); f.write("WAVE", 4);
-  f.write("fmt ", 4); u32(16); u16(1); u16(1); u32(uint32_t(rate)); u32(uint32_t(rate * 2)); u16(2); u16(16);
-  f.write("data", 4); u32(data_bytes);
-  f.write(reinterpret_cast<const char*>(samples.data()), std::streamsize(data_bytes));
-}
-
-// A channel driver whose media is an RtpSession sending to the test's phone.
-struct RtpDriver final : ChannelDriver {
-  std::unique_ptr<RtpSession> rtp;
-  bool has_media = true;
-  void call() override {}
-  void ring() override {}
-  void progress() override {}
-  void answer() override {}
-  void hangup(HangupCause) override {}
-  MediaEndpoint* media() override { return has_media ? rtp.get() : nullptr; }
-};
+using test::RtpDriver;
+using test::write_wav;
 
 struct Fixture {
   test::TestCore core;
@@ -56,15 +35,8 @@ struct Fixture {
 
   Fixture() {
     loop().run_sync([&] {
-      channel = Channel::create(core.core(), loop(), "TEST", "caller", Direction::Inbound, {});
-      auto d = std::make_unique<RtpDriver>();
-      auto rtp = RtpSession::open(loop(), "127.0.0.1", {32000, 42000});
-      REQUIRE(rtp);
-      d->rtp = std::move(rtp.value());
-      d->rtp->set_codec(test::pin(ulaw), 0, 101);
-      REQUIRE(d->rtp->set_remote("127.0.0.1", phone.port()));
-      driver = d.get();
-      channel->set_driver(std::move(d));
+      channel = test::rtp_channel(core.core(), loop(), "caller", ulaw, 0, 101, phone.port());
+      driver = static_cast<RtpDriver*>(channel->driver());
     });
   }
   ~Fixture() {
@@ -261,19 +233,10 @@ TEST_CASE("bridge: joins two channels' media and leaves them clean", "[media]") 
     }
   });
   Loop& loop = core->loops().worker(0);
-  auto make = [&](const char* peer, Codec& codec, int pt, uint16_t phone_port) {
-    auto ch = Channel::create(core.core(), loop, "TEST", peer, Direction::Inbound, {});
-    auto d = std::make_unique<RtpDriver>();
-    d->rtp = std::move(RtpSession::open(loop, "127.0.0.1", {32000, 42000}).value());
-    d->rtp->set_codec(test::pin(codec), pt, -1);
-    (void)d->rtp->set_remote("127.0.0.1", phone_port);
-    ch->set_driver(std::move(d));
-    return ch;
-  };
   uint16_t port_a = 0, port_b = 0;
   loop.run_sync([&] {
-    a = make("a", ulaw, 0, phone_a.port());
-    b = make("b", alaw, 8, phone_b.port());
+    a = test::rtp_channel(core.core(), loop, "a", ulaw, 0, -1, phone_a.port());
+    b = test::rtp_channel(core.core(), loop, "b", alaw, 8, -1, phone_b.port());
     port_a = static_cast<RtpSession*>(a->media())->local_port();
     port_b = static_cast<RtpSession*>(b->media())->local_port();
     bridge = std::make_unique<Bridge>(*a, *b);

@@ -1,5 +1,6 @@
 // Helpers for the media tests: G.711 codecs over the core's tables, a "phone" that is a plain
-// UDP socket on 127.0.0.1, RTP packet building, and a Goertzel tone detector.
+// UDP socket on 127.0.0.1, a channel whose RtpSession sends to it, RTP packet building, WAV
+// writing, and a Goertzel tone detector.
 #pragma once
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -11,15 +12,21 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
 #include <numbers>
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <string_view>
 #include <vector>
 
+#include "zvon/channel.h"
 #include "zvon/codec.h"
 #include "zvon/g711.h"
 #include "zvon/module.h"
+#include "zvon/rtp.h"
 
 namespace zvon::test {
 
@@ -156,6 +163,47 @@ inline double tone_fraction(std::span<const int16_t> x, double freq, int rate) {
   double power = s1 * s1 + s2 * s2 - coeff * s1 * s2;  // |X(freq)|^2
   if (energy == 0) return 0;
   return 2 * power / (double(x.size()) * energy);
+}
+
+// Writes `samples` as a 16-bit mono PCM WAV at `rate`.
+inline void write_wav(const std::filesystem::path& path, std::span<const int16_t> samples, int rate) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream f(path, std::ios::binary);
+  auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
+  auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
+  uint32_t data_bytes = uint32_t(samples.size() * 2);
+  f.write("RIFF", 4); u32(36 + data_bytes); f.write("WAVE", 4);
+  f.write("fmt ", 4); u32(16); u16(1); u16(1); u32(uint32_t(rate)); u32(uint32_t(rate * 2)); u16(2); u16(16);
+  f.write("data", 4); u32(data_bytes);
+  f.write(reinterpret_cast<const char*>(samples.data()), std::streamsize(data_bytes));
+}
+
+// A channel driver whose media is an RtpSession (none while `has_media` is false).
+struct RtpDriver final : ChannelDriver {
+  std::unique_ptr<RtpSession> rtp;
+  bool has_media = true;
+  void call() override {}
+  void ring() override {}
+  void progress() override {}
+  void answer() override {}
+  void hangup(HangupCause) override {}
+  MediaEndpoint* media() override { return has_media ? rtp.get() : nullptr; }
+};
+
+// An inbound channel from `peer` whose RtpSession sends `codec` (payload type `pt`,
+// telephone-event `event_pt`, -1 for none) to a phone at 127.0.0.1:`phone_port`. The loop's
+// thread.
+inline std::shared_ptr<Channel> rtp_channel(Core& core, Loop& loop, std::string_view peer, Codec& codec, int pt,
+                                            int event_pt, uint16_t phone_port) {
+  auto ch = Channel::create(core, loop, "TEST", peer, Direction::Inbound, {});
+  auto d = std::make_unique<RtpDriver>();
+  auto rtp = RtpSession::open(loop, "127.0.0.1", {32000, 42000});
+  if (!rtp) throw std::runtime_error(rtp.message());
+  d->rtp = std::move(rtp.value());
+  d->rtp->set_codec(pin(codec), pt, event_pt);
+  if (auto remote = d->rtp->set_remote("127.0.0.1", phone_port); !remote) throw std::runtime_error(remote.message());
+  ch->set_driver(std::move(d));
+  return ch;
 }
 
 }  // namespace zvon::test

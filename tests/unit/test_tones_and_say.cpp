@@ -97,32 +97,9 @@ TEST_CASE("tones: the synthesizer follows the cadence", "[tones]") {
 
 namespace zvon::tones_test {
 
-std::string module_path(std::string_view name) {
-  return std::string(ZVON_TEST_MODULES_DIR) + "/../modules/" + std::string(name) + ".so";
-}
-
 void write_tone_wav(const std::filesystem::path& path, double freq, size_t samples) {
-  std::filesystem::create_directories(path.parent_path());
-  auto pcm = test::sine(freq, 8000, samples);
-  std::ofstream f(path, std::ios::binary);
-  auto u32 = [&](uint32_t v) { f.write(reinterpret_cast<const char*>(&v), 4); };
-  auto u16 = [&](uint16_t v) { f.write(reinterpret_cast<const char*>(&v), 2); };
-  uint32_t bytes = uint32_t(pcm.size() * 2);
-  f.write("RIFF", 4); u32(36 + bytes); f.write("WAVE", 4);
-  f.write("fmt ", 4); u32(16); u16(1); u16(1); u32(8000); u32(16000); u16(2); u16(16);
-  f.write("data", 4); u32(bytes);
-  f.write(reinterpret_cast<const char*>(pcm.data()), std::streamsize(bytes));
+  test::write_wav(path, test::sine(freq, 8000, samples), 8000);
 }
-
-struct RtpDriver final : ChannelDriver {
-  std::unique_ptr<RtpSession> rtp;
-  void call() override {}
-  void ring() override {}
-  void progress() override {}
-  void answer() override {}
-  void hangup(HangupCause) override {}
-  MediaEndpoint* media() override { return rtp.get(); }
-};
 
 // An answered channel whose audio goes to `phone`; runs one application at a time.
 struct MediaFixture {
@@ -137,18 +114,11 @@ struct MediaFixture {
 
   explicit MediaFixture(std::vector<std::string_view> modules) {
     for (auto m : modules) {
-      auto loaded = core->modules().load(module_path(m));
+      auto loaded = core->modules().load(test::module_path(m));
       if (!loaded) FAIL(loaded.message());
     }
     loop().run_sync([&] {
-      channel = Channel::create(core.core(), loop(), "TEST", "caller", Direction::Inbound, {});
-      auto d = std::make_unique<RtpDriver>();
-      auto rtp = RtpSession::open(loop(), "127.0.0.1", {32000, 42000});
-      REQUIRE(rtp);
-      d->rtp = std::move(rtp.value());
-      d->rtp->set_codec(test::pin(ulaw), 0, 101);
-      REQUIRE(d->rtp->set_remote("127.0.0.1", phone.port()));
-      channel->set_driver(std::move(d));
+      channel = test::rtp_channel(core.core(), loop(), "caller", ulaw, 0, 101, phone.port());
       channel->answer();
     });
   }

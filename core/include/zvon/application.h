@@ -16,6 +16,20 @@ class Channel;
 // The application's arguments, already variable-expanded and split at top-level commas.
 using AppArgs = std::vector<std::string>;
 
+// An argument that is a list ("hello&menu", "SIP/101&SIP/102") split at `separator`; empty
+// items are dropped.
+inline std::vector<std::string> split_list(std::string_view argument, char separator = '&') {
+  std::vector<std::string> items;
+  size_t start = 0;
+  while (start <= argument.size()) {
+    size_t end = argument.find(separator, start);
+    if (end == std::string_view::npos) end = argument.size();
+    if (end > start) items.emplace_back(argument.substr(start, end - start));
+    start = end + 1;
+  }
+  return items;
+}
+
 enum class AppResult {
   Continue,  // go on with the next priority
   Jumped,    // the app set channel.location(): continue there

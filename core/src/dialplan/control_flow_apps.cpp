@@ -53,11 +53,16 @@ class AppBase : public Application {
   std::string_view synopsis() const override { return synopsis_; }
   std::string_view usage() const override { return usage_; }
 
- protected:
-  AppResult fail(Channel& ch, std::string_view what) {
-    log(LogLevel::Error, kLog, ch.name(), ": ", name_, ": ", what, " (", usage_, ")");
+  // Logs "<channel>: <app><what...>" and stops the dialplan.
+  template <class... What>
+  AppResult stop(Channel& ch, const What&... what) {
+    log(LogLevel::Error, kLog, ch.name(), ": ", name_, what...);
     return AppResult::Stop;
   }
+  // The same for arguments that do not fit: with the usage.
+  AppResult fail(Channel& ch, std::string_view what) { return stop(ch, ": ", what, " (", usage_, ")"); }
+
+ protected:
   DialplanEngineImpl& engine_;
   std::string_view name_, synopsis_, usage_;
 };
@@ -75,30 +80,19 @@ class Gosub final : public AppBase {
   static AppResult call(DialplanEngineImpl& engine, Channel& ch, AppArgs parts, AppBase& app) {
     RunState* st = engine.state(ch);
     if (!st) return AppResult::Stop;
-    if (parts.empty() || parts.back().empty()) {
-      log(LogLevel::Error, kLog, ch.name(), ": ", app.name(), ": no target (", app.usage(), ")");
-      return AppResult::Stop;
-    }
+    if (parts.empty() || parts.back().empty()) return app.fail(ch, "no target");
     std::vector<std::string> sub_args;
     std::string& last = parts.back();
     if (size_t open = last.find('('); open != std::string::npos) {
-      if (last.back() != ')') {
-        log(LogLevel::Error, kLog, ch.name(), ": ", app.name(), ": '", last, "' is missing its ')'");
-        return AppResult::Stop;
-      }
+      if (last.back() != ')') return app.stop(ch, ": '", last, "' is missing its ')'");
       std::string inner = last.substr(open + 1, last.size() - open - 2);
       if (!inner.empty()) sub_args = split_function_arguments(inner);
       last = last.substr(0, open);
     }
-    if (st->stack.size() >= 64) {
-      log(LogLevel::Error, kLog, ch.name(), ": ", app.name(), ": more than 64 nested Gosubs (a subroutine calling itself?)");
-      return AppResult::Stop;
-    }
+    if (st->stack.size() >= 64)
+      return app.stop(ch, ": more than 64 nested Gosubs (a subroutine calling itself?)");
     auto target = resolve_target(engine, ch.location(), parts);
-    if (!target) {
-      log(LogLevel::Error, kLog, ch.name(), ": ", app.name(), "(", join(parts), "): ", target.message());
-      return AppResult::Stop;
-    }
+    if (!target) return app.stop(ch, "(", join(parts), "): ", target.message());
     GosubFrame frame;
     frame.return_to = ch.location();
     ++frame.return_to.priority;

@@ -91,6 +91,19 @@ Result<void> read_general(const ConfigSection& g, SipConfig& c) {
     return make_error(cat(where(g, "minexpiry"), ": minexpiry (", c.min_expiry,
                           ") is larger than maxexpiry (", c.max_expiry, ")"));
   c.default_expiry = std::clamp(c.default_expiry, c.min_expiry, c.max_expiry);
+
+  auto subminx = g.get_int("subminexpiry", c.sub_min_expiry, 1, 86400);
+  if (!subminx) return subminx.error();
+  auto submaxx = g.get_int("submaxexpiry", c.sub_max_expiry, 1, 86400);
+  if (!submaxx) return submaxx.error();
+  auto maxsubs = g.get_int("maxsubscriptions", c.max_subscriptions, 0, 1000000);
+  if (!maxsubs) return maxsubs.error();
+  c.sub_min_expiry = *subminx;
+  c.sub_max_expiry = *submaxx;
+  c.max_subscriptions = *maxsubs;
+  if (c.sub_min_expiry > c.sub_max_expiry)
+    return make_error(cat(where(g, "subminexpiry"), ": subminexpiry (", c.sub_min_expiry,
+                          ") is larger than submaxexpiry (", c.sub_max_expiry, ")"));
   return {};
 }
 

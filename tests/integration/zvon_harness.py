@@ -748,6 +748,48 @@ class SipClient:
             self.ack_failure(final, uri)
         return first, final
 
+    def subscribe(self, user, password, exten, event="dialog", expires=600, accept=None,
+                  domain="127.0.0.1", timeout=5.0, to_tag=None):
+        """SUBSCRIBE to `exten` as endpoint `user` (Event: `event`), answering a 407/401
+        challenge with `password` when given; `to_tag` refreshes the subscription made before
+        on this client. Returns (first final response, final after authenticating or None)."""
+        uri = "sip:%s@%s" % (exten, domain)
+        frm = "sip:%s@%s" % (user, domain)
+        hdrs = ["Contact: <sip:%s@127.0.0.1:%d;transport=%s>" % (user, self.local_port,
+                                                               self.transport),
+                "Event: %s" % event, "Expires: %d" % expires]
+        if accept is not None:
+            hdrs.append("Accept: %s" % accept)
+        self.request("SUBSCRIBE", uri, hdrs, to_uri=uri, from_uri=frm, to_tag=to_tag)
+        first = self.recv_final(timeout)
+        if first is None or first.status not in (401, 407) or password is None:
+            return first, None
+        name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
+        auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
+        _, params = parse_auth_params(first.header(name) or "")
+        auth = "%s: %s" % (auth_name, digest_header("SUBSCRIBE", uri, user, password, params))
+        self.request("SUBSCRIBE", uri, hdrs + [auth], to_uri=uri, from_uri=frm, to_tag=to_tag)
+        return first, self.recv_final(timeout)
+
+    def recv_request(self, method, timeout=5.0):
+        """The next request `method` received (a SipResponse whose start_line is the request
+        line), skipping responses; None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = self.recv(max(0.05, deadline - time.monotonic()))
+            if m is not None and m.start_line.startswith(method + " "):
+                return m
+        return None
+
+    def respond(self, request, code=200, reason="OK"):
+        """Answers a request received (Via, From, To, Call-ID and CSeq copied)."""
+        lines = ["SIP/2.0 %d %s" % (code, reason)]
+        for n, v in request.headers:
+            if n.lower() in ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq"):
+                lines.append("%s: %s" % (n, v))
+        lines.append("Content-Length: 0")
+        self.send_raw("\r\n".join(lines) + "\r\n\r\n")
+
 
 # ----------------------------------------------------------------------------------------
 # Running test functions

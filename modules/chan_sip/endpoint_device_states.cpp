@@ -1,0 +1,43 @@
+#include "endpoint_device_states.h"
+
+#include "sip_shared.h"
+
+namespace zvon::sip {
+
+EndpointDeviceStates::~EndpointDeviceStates() {
+  events_.release();
+  std::lock_guard lock(mutex_);
+  for (auto& name : reported_) s_.core.device_states().report("SIP/" + name, DeviceState::Unknown);
+}
+
+void EndpointDeviceStates::start() {
+  events_ = s_.core.events().subscribe([this](const Event& e) {
+    if (e.type != "Registration") return;
+    if (auto* endpoint = e.get("endpoint")) refresh(*endpoint);
+  });
+  refresh_all();
+}
+
+void EndpointDeviceStates::refresh_all() {
+  auto cfg = s_.config.get();
+  std::set<std::string> names;
+  {
+    std::lock_guard lock(mutex_);
+    names = reported_;
+  }
+  for (auto& [name, ep] : cfg->endpoints) names.insert(name);
+  for (auto& name : names) refresh(name);
+}
+
+void EndpointDeviceStates::refresh(const std::string& endpoint) {
+  auto cfg = s_.config.get();
+  DeviceState state = DeviceState::Unknown;
+  if (cfg->endpoint(endpoint))
+    state = s_.registrar.best(endpoint, Registrar::Clock::now()) ? DeviceState::NotInUse : DeviceState::Unavailable;
+  std::lock_guard lock(mutex_);  // held while reporting: two refreshes of one endpoint stay in order
+  if (state == DeviceState::Unknown) reported_.erase(endpoint);
+  else reported_.insert(endpoint);
+  s_.core.device_states().report("SIP/" + endpoint, state);
+}
+
+}  // namespace zvon::sip

@@ -1,7 +1,8 @@
 """Busy lamp fields: a sipp phone SUBSCRIBEs (Event: dialog) to 101's hint and sees a call to
 101 ring (early), be answered (confirmed) and end (terminated), then unsubscribes with
 Expires: 0; presence (PIDF) subscriptions; the refusals (404 no hint, 489 bad event, 403
-wrong password, 406 Accept, 423 Expires too brief, 503 past maxsubscriptions); unloading
+wrong password, 406 Accept, 423 Expires too brief, 503 past maxsubscriptions); a refresh; a
+NOTIFY answered 481 drops its subscription; unloading
 chan_sip ends every subscription with a NOTIFY; ${DEVICE_STATE()} and ${EXTENSION_STATE()}
 follow a device's registration."""
 import os
@@ -120,7 +121,25 @@ def test_presence_subscription(z):
         check("<basic>open</basic>" in notify.body and "<note>Ready</note>" in notify.body,
               notify.body)
         check("active" in (notify.header("subscription-state") or ""), notify.raw)
+        # A refresh: 200, and the state again.
+        first, _ = c.subscribe("102", None, "101", event="presence", to_tag=to_tag(accepted))
+        check(first is not None and first.status == 200, "refresh: %r" % first)
+        again = c.recv_request("NOTIFY")
+        check(again is not None and "<basic>open</basic>" in again.body, "NOTIFY after the refresh")
+        c.respond(again)
         unsubscribe(c, "101", accepted, event="presence")
+
+
+def test_failed_notify_drops_the_subscription(z):
+    with SipClient(z.sip_port) as c:
+        subscribed(c, "102")
+        check("Watchers:1" in hint_line(z, "102"), hint_line(z, "102"))
+        register(z, "102", free_port("udp"))  # 102 comes up: a NOTIFY, which the phone refuses
+        notify = c.recv_request("NOTIFY")
+        check(notify is not None and "<state>terminated</state>" in notify.body, "no NOTIFY")
+        c.respond(notify, 481, "Subscription Does Not Exist")
+        check(z.wait_for(lambda: "Watchers:0" in hint_line(z, "102")), hint_line(z, "102"))
+    register(z, "102", free_port("udp"), expires=0)
 
 
 def test_refusals(z):
@@ -187,6 +206,7 @@ if __name__ == "__main__":
             test_device_state_follows_registration,
             test_dialog_notifies_through_a_call,
             test_presence_subscription,
+            test_failed_notify_drops_the_subscription,
             test_refusals,
             test_subscriptions_are_bounded,
             test_unload_ends_subscriptions,

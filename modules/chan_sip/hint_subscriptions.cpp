@@ -1,17 +1,6 @@
+#include "sofia_nua.h"
+
 #include "hint_subscriptions.h"
-
-namespace zvon::sip {
-class SipAgent;
-struct SofiaLeg;
-}  // namespace zvon::sip
-#define NUA_MAGIC_T ::zvon::sip::SipAgent
-#define NUA_HMAGIC_T ::zvon::sip::SofiaLeg
-
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/su_tag.h>
-#include <sofia-sip/su_tagarg.h>
 
 #include <algorithm>
 

@@ -7,21 +7,7 @@
 #include <cstring>
 #include <optional>
 
-namespace zvon::sip {
-class SipAgent;
-struct SofiaLeg;
-}  // namespace zvon::sip
-#define NUA_MAGIC_T ::zvon::sip::SipAgent
-#define NUA_HMAGIC_T ::zvon::sip::SofiaLeg
-
-#include <sofia-sip/msg_addr.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tag.h>
-#include <sofia-sip/su_tagarg.h>
-#include <sofia-sip/url.h>
+#include "sofia_nua.h"
 
 #include "digest_auth.h"
 #include "dtmf_info.h"

@@ -554,6 +554,14 @@ def digest_header(method, uri, user, password, challenge_params, cnonce="0a4f113
             'algorithm=MD5%s' % (user, realm, nonce, uri, resp, extra))
 
 
+def answer_challenge(challenge, method, uri, user, password):
+    """The Authorization (401) or Proxy-Authorization (407) header line answering `challenge`."""
+    name = "WWW-Authenticate" if challenge.status == 401 else "Proxy-Authenticate"
+    auth_name = "Authorization" if challenge.status == 401 else "Proxy-Authorization"
+    _, params = parse_auth_params(challenge.header(name) or "")
+    return "%s: %s" % (auth_name, digest_header(method, uri, user, password, params))
+
+
 class SipResponse:
     def __init__(self, raw):
         self.raw = raw
@@ -709,11 +717,7 @@ class SipClient:
         first = self.recv_final(timeout)
         if first is None or first.status not in (401, 407) or password is None:
             return first, None
-        name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
-        auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
-        _, params = parse_auth_params(first.header(name) or "")
-        auth = "%s: %s" % (auth_name, digest_header("REGISTER", uri, auth_user or user, password,
-                                                    params))
+        auth = answer_challenge(first, "REGISTER", uri, auth_user or user, password)
         self.request("REGISTER", uri, hdrs + [auth], to_uri=aor, from_uri=aor)
         return first, self.recv_final(timeout)
 
@@ -738,10 +742,7 @@ class SipClient:
         if first is None or first.status not in (401, 407):
             return first, None
         self.ack_failure(first, uri)
-        name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
-        auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
-        _, params = parse_auth_params(first.header(name) or "")
-        auth = "%s: %s" % (auth_name, digest_header("INVITE", uri, user, password, params))
+        auth = answer_challenge(first, "INVITE", uri, user, password)
         self.request("INVITE", uri, [contact, auth], body=sdp, to_uri=uri, from_uri=frm)
         final = self.recv_final(timeout)
         if final is not None and final.status >= 300:
@@ -764,10 +765,7 @@ class SipClient:
         first = self.recv_final(timeout)
         if first is None or first.status not in (401, 407) or password is None:
             return first, None
-        name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
-        auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
-        _, params = parse_auth_params(first.header(name) or "")
-        auth = "%s: %s" % (auth_name, digest_header("SUBSCRIBE", uri, user, password, params))
+        auth = answer_challenge(first, "SUBSCRIBE", uri, user, password)
         self.request("SUBSCRIBE", uri, hdrs + [auth], to_uri=uri, from_uri=frm, to_tag=to_tag)
         return first, self.recv_final(timeout)
 

@@ -90,8 +90,11 @@ Channel::~Channel() {
   // The driver goes first: it may still report to the channel while it winds down.
   driver_.reset();
   if (auto* reg = registry_of(core_)) reg->remove(*this);
-  state_ = ChannelState::Hungup;  // a channel destroyed without a hang-up no longer uses its device
+  // A channel destroyed without a hang-up no longer uses its device either; the event below
+  // still names the state it was in.
+  auto was = std::exchange(state_, ChannelState::Hungup);
   update_device_state();
+  state_ = was;
   publish("ChannelDestroyed");
 }
 

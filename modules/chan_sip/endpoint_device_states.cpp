@@ -30,11 +30,13 @@ void EndpointDeviceStates::refresh_all() {
 }
 
 void EndpointDeviceStates::refresh(const std::string& endpoint) {
+  // Held from the registrar's answer to the report: two refreshes racing (a REGISTER and an
+  // expiry) report in the order they read, so the last report is the registrar's latest word.
+  std::lock_guard lock(mutex_);
   auto cfg = s_.config.get();
   DeviceState state = DeviceState::Unknown;
   if (cfg->endpoint(endpoint))
     state = s_.registrar.best(endpoint, Registrar::Clock::now()) ? DeviceState::NotInUse : DeviceState::Unavailable;
-  std::lock_guard lock(mutex_);  // held while reporting: two refreshes of one endpoint stay in order
   if (state == DeviceState::Unknown) reported_.erase(endpoint);
   else reported_.insert(endpoint);
   s_.core.device_states().report("SIP/" + endpoint, state);

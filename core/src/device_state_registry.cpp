@@ -172,6 +172,12 @@ void DeviceStateRegistry::set_hints(std::vector<HintDefinition> definitions) {
       h.last = old->second.last;
       hint_changed_locked(key, h, out);
     }
+    // A hint the reload took away: its watchers hear Unavailable, and find it gone when they
+    // ask (chan_sip then ends the subscription).
+    for (auto& [key, h] : hints_)
+      if (!next.count(key))
+        if (auto w = watchers_.find(key); w != watchers_.end())
+          for (auto& [id, fn] : w->second) fn(ExtensionState::Unavailable);
     hints_ = std::move(next);
     hints_of_device_ = std::move(index);
   }

@@ -41,7 +41,8 @@ class DeviceStateRegistry final : public DeviceStates {
 
   // A channel of `device` went from contributing `before` to `after` (channel_device_state).
   void channel_changed(std::string_view device, DeviceState before, DeviceState after);
-  // The hints of the dialplan just installed.
+  // The hints of the dialplan just installed. Watchers of a hint whose state it changes are
+  // told; those of a hint it removed are told Unavailable (extension_state() then says none).
   void set_hints(std::vector<HintDefinition> hints);
   // Every hint, sorted by context then extension.
   std::vector<HintStatus> hints();

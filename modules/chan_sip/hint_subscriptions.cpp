@@ -93,7 +93,15 @@ void HintSubscriptions::on_change(uint64_t id, ExtensionState state) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   Subscription& sub = *it->second;
-  if (sub.ending || state == sub.last) return;
+  if (sub.ending) return;
+  if (!s_.core.device_states().extension_state(sub.exten, sub.context)) {
+    // A dialplan reload took the hint away: nothing is left to watch.
+    log(LogLevel::Notice, kSource, "the hint ", sub.exten, "@", sub.context, " is gone: ending the subscription of ",
+        sub.endpoint);
+    sub.last = ExtensionState::Unavailable;
+    return notify(sub, true);
+  }
+  if (state == sub.last) return;
   sub.last = state;
   notify(sub, false);
 }

@@ -3,7 +3,8 @@
 // Sofia's notifier usage keeps each subscription's dialog, answers refreshes and unsubscribes
 // (Expires: 0) with 200 and sends the NOTIFY that ends one that expired; this class decides
 // whom to accept, writes the bodies, watches the hints (zvon::DeviceStates) and forgets a
-// subscription when its last NOTIFY went out or one failed (481, 408).
+// subscription when its last NOTIFY went out or one failed (481, 408), and ends one whose
+// hint a dialplan reload removed (NOTIFY terminated;reason=noresource).
 //
 // Threads: everything on the Sofia thread; the hints' watchers post their changes to it.
 #pragma once

@@ -2,7 +2,8 @@
 101 ring (early), be answered (confirmed) and end (terminated), then unsubscribes with
 Expires: 0; presence (PIDF) subscriptions; the refusals (404 no hint, 489 bad event, 403
 wrong password, 406 Accept, 423 Expires too brief, 503 past maxsubscriptions); a refresh; a
-NOTIFY answered 481 drops its subscription; unloading
+NOTIFY answered 481 drops its subscription; a dialplan reload that removes the hint, and
+unloading
 chan_sip ends every subscription with a NOTIFY; ${DEVICE_STATE()} and ${EXTENSION_STATE()}
 follow a device's registration."""
 import os
@@ -180,6 +181,24 @@ def test_subscriptions_are_bounded(z):
     check(z.wait_for(lambda: "Watchers:0" in hint_line(z, "101")), hint_line(z, "101"))
 
 
+def test_reload_without_the_hint_ends_subscriptions(z):
+    with SipClient(z.sip_port) as c:
+        subscribed(c, "102")
+        z.write_dialplan("extensions.conf", BLF_DIALPLAN.replace("exten => 102,hint,SIP/102\n", ""))
+        try:
+            status, out = z.rx("dialplan reload")
+            check(status == 0, "reload: " + out)
+            last = c.recv_request("NOTIFY")
+            check(last is not None and "terminated" in (last.header("subscription-state") or ""),
+                  "NOTIFY after the hint went: %r" % (last and last.raw))
+            c.respond(last)
+        finally:
+            z.write_dialplan("extensions.conf", BLF_DIALPLAN)
+            status, out = z.rx("dialplan reload")
+            check(status == 0, "reload: " + out)
+    check("Watchers:0" in hint_line(z, "102"), hint_line(z, "102"))
+
+
 def test_unload_ends_subscriptions(z):
     with SipClient(z.sip_port) as c:
         subscribed(c, "101")
@@ -209,5 +228,6 @@ if __name__ == "__main__":
             test_failed_notify_drops_the_subscription,
             test_refusals,
             test_subscriptions_are_bounded,
+            test_reload_without_the_hint_ends_subscriptions,
             test_unload_ends_subscriptions,
         ], zvon)

@@ -104,4 +104,9 @@ TEST_CASE("device states: channels and reports change hints, watchers and events
   reg.set_hints({{"101", "internal", "SIP/102"}});
   CHECK(seen == std::vector<ExtensionState>{ExtensionState::InUse});
   CHECK(reg.hints().size() == 1);
+  // A reload without the hint: its watchers hear Unavailable, and it is gone.
+  seen.clear();
+  reg.set_hints({{"102", "internal", "SIP/102"}});
+  CHECK(seen == std::vector<ExtensionState>{ExtensionState::Unavailable});
+  CHECK_FALSE(reg.extension_state("101", "internal"));
 }

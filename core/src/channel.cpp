@@ -6,6 +6,8 @@
 
 #include "channel_registry.h"
 #include "core_impl.h"
+#include "device_state_registry.h"
+#include "zvon/device_state.h"
 #include "zvon/core.h"
 #include "zvon/log.h"
 
@@ -64,6 +66,7 @@ std::shared_ptr<Channel> Channel::create(Core& core, Loop& loop, std::string_vie
   std::string name = cat(technology, "/", peer, suffix);
   auto ch = std::make_shared<Channel>(Key{}, core, loop, std::string(technology), std::move(name),
                                       direction, std::move(technology_use));
+  ch->device_ = cat(technology, "/", peer);
   ch->unique_id_ = cat(process_start, ".", serial);
   if (auto* reg = registry_of(core)) reg->add(*ch);
   ch->publish("ChannelCreated");
@@ -78,13 +81,20 @@ Channel::Channel(Key, Core& core, Loop& loop, std::string technology, std::strin
       name_(std::move(name)),
       direction_(direction),
       tech_use_(std::move(technology_use)),
-      created_ms_(loop.now_ms()) {}
+      created_ms_(loop.now_ms()) {
+  device_state_ = DeviceState::NotInUse;
+}
 
 Channel::~Channel() {
   destroy_attachments();  // before the media they may listen to
   // The driver goes first: it may still report to the channel while it winds down.
   driver_.reset();
   if (auto* reg = registry_of(core_)) reg->remove(*this);
+  // A channel destroyed without a hang-up no longer uses its device either; the event below
+  // still names the state it was in.
+  auto was = std::exchange(state_, ChannelState::Hungup);
+  update_device_state();
+  state_ = was;
   publish("ChannelDestroyed");
 }
 
@@ -105,6 +115,7 @@ std::optional<std::string_view> Channel::var(std::string_view name) const {
 void Channel::set_state(ChannelState s) {
   if (state_ == s) return;
   state_ = s;
+  update_device_state();
   publish("ChannelState");
   if (s == ChannelState::Hungup) destroy_attachments();
 }
@@ -163,6 +174,14 @@ void Channel::publish(std::string_view type) {
   core_.events().publish(std::move(e));
 }
 
+void Channel::update_device_state() {
+  DeviceState now = channel_device_state(state_, direction_, held_);
+  if (now == device_state_) return;
+  auto* impl = dynamic_cast<CoreImpl*>(&core_);
+  if (!impl) return;
+  impl->device_state_registry().channel_changed(device_, std::exchange(device_state_, now), now);
+}
+
 void Channel::changed() {
   wake();
   if (watcher_) watcher_->on_channel_changed(*this);
@@ -207,6 +226,7 @@ void Channel::on_dtmf(char digit, DtmfSource source) {
 void Channel::on_hold(bool held) {
   if (held == held_ || hung_up()) return;
   held_ = held;
+  update_device_state();
   log(LogLevel::Verbose, "channel", name_, held ? ": put on hold by the far end" : ": taken off hold");
   Event e;
   e.type = held ? "Hold" : "Unhold";

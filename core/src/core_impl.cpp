@@ -8,6 +8,7 @@
 #include "channel_registry.h"
 #include "console/console_server.h"
 #include "console/core_commands.h"
+#include "device_state_registry.h"
 #include "dialplan/dialplan_engine.h"
 #include "event_bus.h"
 #include "log_sink.h"
@@ -83,7 +84,8 @@ CoreImpl::CoreImpl(CoreSettings settings)
     : settings_(std::move(settings)),
       loops_(std::make_unique<LoopSet>(size_t(settings_.workers))),
       events_(std::make_unique<EventBusImpl>()),
-      channel_registry_(std::make_unique<ChannelRegistry>(*loops_)) {
+      channel_registry_(std::make_unique<ChannelRegistry>(*loops_)),
+      device_states_(std::make_unique<DeviceStateRegistry>(*events_)) {
   set_log_level(settings_.log_level);
   started_at_ms_ = uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
                                 std::chrono::system_clock::now().time_since_epoch())
@@ -97,6 +99,7 @@ CoreImpl::~CoreImpl() { shutdown(); }
 EventBus& CoreImpl::events() { return *events_; }
 Channels& CoreImpl::channels() { return *channel_registry_; }
 DialplanRuntime& CoreImpl::dialplan() { return *dialplan_; }
+DeviceStates& CoreImpl::device_states() { return *device_states_; }
 
 Result<Config> CoreImpl::load_config(std::string_view file_name) const {
   return Config::parse_file(settings_.paths.config_dir / std::string(file_name));

@@ -21,6 +21,7 @@ class ConsoleServer;
 class DialplanEngine;
 class EventBusImpl;
 class ChannelRegistry;
+class DeviceStateRegistry;
 
 struct CoreSettings {
   Paths paths;
@@ -61,6 +62,7 @@ class CoreImpl final : public Core {
   Registries& registries() { return registries_; }
   const CoreSettings& settings() const { return settings_; }
   ChannelRegistry& channel_registry() { return *channel_registry_; }
+  DeviceStateRegistry& device_state_registry() { return *device_states_; }
   uint64_t started_at_ms() const { return started_at_ms_; }
   // Prompts already read, shared by the playbacks of every loop (see media/sound_cache.h).
   const std::shared_ptr<SoundCache>& sound_cache() const { return sound_cache_; }
@@ -71,6 +73,7 @@ class CoreImpl final : public Core {
   const Paths& paths() const override { return settings_.paths; }
   Channels& channels() override;
   DialplanRuntime& dialplan() override;
+  DeviceStates& device_states() override;
   Result<Config> load_config(std::string_view file_name) const override;
   Pinned<Application> find_application(std::string_view name) override;
   Pinned<DialplanFunction> find_function(std::string_view name) override;
@@ -90,6 +93,7 @@ class CoreImpl final : public Core {
   std::unique_ptr<LoopSet> loops_;
   std::unique_ptr<EventBusImpl> events_;
   std::unique_ptr<ChannelRegistry> channel_registry_;
+  std::unique_ptr<DeviceStateRegistry> device_states_;
   Registries registries_;
   CommandRegistry commands_;
   std::unique_ptr<DialplanEngine> dialplan_;

@@ -3,6 +3,7 @@
 // code of this module is left to run after it is unloaded.
 #include <filesystem>
 
+#include "endpoint_device_states.h"
 #include "sip_agent.h"
 #include "sip_commands.h"
 #include "sip_shared.h"
@@ -52,6 +53,7 @@ class ChanSip final : public Module {
     auto cmds = register_sip_commands(shared_);
     if (!cmds) return cmds.error();
     for (auto& c : *cmds) registrations_.push_back(std::move(c));
+    device_states_.start();
     return {};
   }
 
@@ -63,6 +65,7 @@ class ChanSip final : public Module {
       log(LogLevel::Warning, "chan_sip",
           "bind, port and transports changes take effect when chan_sip is loaded again");
     shared_.config.set(std::move(*next));
+    device_states_.refresh_all();
     log(LogLevel::Notice, "chan_sip", "sip.conf reloaded: ", shared_.config.get()->endpoints.size(), " endpoints");
     return {};
   }
@@ -70,6 +73,7 @@ class ChanSip final : public Module {
  private:
   SipShared shared_;
   SipTechnology technology_;
+  EndpointDeviceStates device_states_{shared_};  // forgets its reports first when the module goes
   std::vector<Registration> registrations_;
 };
 
@@ -84,5 +88,5 @@ Result<std::unique_ptr<Module>> load(ModuleContext& ctx) {
 }  // namespace
 }  // namespace zvon::sip
 
-ZVON_MODULE("chan_sip", "SIP channel driver (Sofia-SIP): registrar, digest auth, calls", "",
+ZVON_MODULE("chan_sip", "SIP channel driver (Sofia-SIP): registrar, digest auth, calls, BLF subscriptions", "",
             &zvon::sip::load)

@@ -103,6 +103,11 @@ void RegistrationStore::restore() {
       if (registrar_.update(std::move(b), seconds) == Registrar::Change::Added) {
         ++added;
         log(LogLevel::Verbose, kLog, "endpoint ", endpoint, " restored at ", contact, " for ", seconds, " s");
+        Event e;
+        e.type = "Registration";
+        e.add("endpoint", endpoint).add("contact", contact).add("expires", std::to_string(seconds))
+            .add("status", "Restored");
+        core_.events().publish(std::move(e));
       }
     }
     st->status = cat("kept in PostgreSQL; ", added, " binding", added == 1 ? "" : "s", " restored at start");

@@ -7,21 +7,7 @@
 #include <cstring>
 #include <optional>
 
-namespace zvon::sip {
-class SipAgent;
-struct SofiaLeg;
-}  // namespace zvon::sip
-#define NUA_MAGIC_T ::zvon::sip::SipAgent
-#define NUA_HMAGIC_T ::zvon::sip::SofiaLeg
-
-#include <sofia-sip/msg_addr.h>
-#include <sofia-sip/nua.h>
-#include <sofia-sip/nua_tag.h>
-#include <sofia-sip/sip_header.h>
-#include <sofia-sip/sip_status.h>
-#include <sofia-sip/su_tag.h>
-#include <sofia-sip/su_tagarg.h>
-#include <sofia-sip/url.h>
+#include "sofia_nua.h"
 
 #include "digest_auth.h"
 #include "dtmf_info.h"
@@ -54,7 +40,9 @@ struct SofiaLeg {
 namespace {
 
 constexpr const char* kSource = "chan_sip";
-constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO";
+constexpr const char* kAllow = "INVITE, ACK, BYE, CANCEL, OPTIONS, REGISTER, INFO, SUBSCRIBE";
+// The event packages of SUBSCRIBE (busy lamp fields); the stack answers others 489.
+constexpr const char* kAllowEvents = "dialog, presence";
 
 int64_t wall_seconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -64,9 +52,10 @@ int64_t wall_seconds() {
 
 void nua_callback(nua_event_t event, int status, char const* phrase, nua_t*, nua_magic_t* agent,
                   nua_handle_t* nh, nua_hmagic_t* leg, sip_t const* sip, tagi_t tags[]) {
-  int callstate = -1;
-  if (event == nua_i_state) tl_gets(tags, NUTAG_CALLSTATE_REF(callstate), TAG_END());
-  agent->on_event(event, status, phrase, nh, leg, sip, callstate);
+  int state = -1;
+  if (event == nua_i_state) tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+  if (event == nua_i_subscribe || event == nua_r_notify) tl_gets(tags, NUTAG_SUBSTATE_REF(state), TAG_END());
+  agent->on_event(event, status, phrase, nh, leg, sip, state);
 }
 
 // Where the request being handled came from.
@@ -165,7 +154,9 @@ Result<void> SipAgent::start(su_root_s* root) {
   if (cfg->tcp && !cfg->udp) url += ";transport=tcp";
   nua_ = nua_create(root, nua_callback, this, NUTAG_URL(url.c_str()), NUTAG_MEDIA_ENABLE(0),
                     NUTAG_AUTOALERT(0), NUTAG_AUTOANSWER(0), NUTAG_AUTOACK(1),
-                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("INFO"), SIPTAG_ALLOW_STR(kAllow),
+                    NUTAG_APPL_METHOD("REGISTER"), NUTAG_APPL_METHOD("INFO"), NUTAG_APPL_METHOD("SUBSCRIBE"),
+                    SIPTAG_ALLOW_STR(kAllow), NUTAG_ALLOW_EVENTS(kAllowEvents),
+                    NUTAG_SUB_EXPIRES(unsigned(cfg->sub_max_expiry)),
                     NUTAG_ENABLEMESSAGE(0), NUTAG_ENABLEINVITE(1),
                     SIPTAG_USER_AGENT_STR(cfg->user_agent.c_str()),
                     SIPTAG_SERVER_STR(cfg->user_agent.c_str()), TAG_END());
@@ -173,6 +164,7 @@ Result<void> SipAgent::start(su_root_s* root) {
     return make_error(cat("chan_sip: cannot listen on ", cfg->bind_address, ":", cfg->port, " (",
                           cfg->udp ? "udp" : "", cfg->udp && cfg->tcp ? "," : "", cfg->tcp ? "tcp" : "",
                           "): is the address local and the port free? (sip.conf [general] bind=, port=)"));
+  subscriptions_.set_nua(nua_);
   purge_timer_ = su_timer_create(su_root_task(root), 1000);
   su_timer_run(
       purge_timer_,
@@ -187,12 +179,15 @@ Result<void> SipAgent::start(su_root_s* root) {
 void SipAgent::shutdown(std::function<void()> done) {
   if (purge_timer_) su_timer_reset(purge_timer_);
   shutdown_done_ = std::move(done);
+  subscriptions_.terminate_all();
   nua_shutdown(nua_);
 }
 
 void SipAgent::teardown() {
   if (purge_timer_) su_timer_destroy(purge_timer_);
   purge_timer_ = nullptr;
+  subscriptions_.clear();  // their handles, while the stack still exists
+  subscriptions_.set_nua(nullptr);
   if (nua_) nua_destroy(nua_);
   nua_ = nullptr;
   legs_.clear();
@@ -292,7 +287,7 @@ void SipAgent::invite(uint64_t id, Loop& loop, OutboundTarget target, std::strin
 // ------------------------------------------------------------------ events from the stack
 
 void SipAgent::on_event(int event, int status, const char* phrase, nua_handle_s* nh, SofiaLeg* leg,
-                        const sip_s* sip, int callstate) {
+                        const sip_s* sip, int state) {
   switch (event) {
     case nua_i_register:
       if (sip) handle_register(nh, sip);
@@ -330,7 +325,23 @@ void SipAgent::on_event(int event, int status, const char* phrase, nua_handle_s*
       }
       return;
     case nua_i_state:
-      if (leg) handle_state(leg, callstate);
+      if (leg) handle_state(leg, state);
+      return;
+    case nua_i_subscribe:
+      if (subscriptions_.owns(nh)) {
+        subscriptions_.on_subscribe(nh, state);
+      } else if (status >= 200) {
+        // The stack refused it (489 for an event we do not serve): the handle is not wanted.
+        if (!leg) nua_handle_destroy(nh);
+      } else if (leg) {
+        // Inside a call's dialog: no event package of ours lives there.
+        nua_respond(nh, 489, "Bad Event", NUTAG_WITH_THIS(nua_), SIPTAG_ALLOW_EVENTS_STR(kAllowEvents), TAG_END());
+      } else if (sip) {
+        handle_subscribe(nh, sip);
+      }
+      return;
+    case nua_r_notify:
+      subscriptions_.on_notify_answer(nh, status, state);
       return;
     case nua_i_ack:
     case nua_r_bye:
@@ -392,8 +403,9 @@ void SipAgent::handle_register(nua_handle_s* nh, const sip_s* sip) {
   const sip_contact_t* first = sip->sip_contact;
   if (first && first->m_url->url_type == url_any) {  // Contact: *
     if (header_expires != 0 || first->m_next) return answer(400, "Bad Request");
-    for (auto& b : s_.registrar.bindings(ep->name, steady_now)) publish(b.contact, 0, "Removed");
+    auto gone = s_.registrar.bindings(ep->name, steady_now);
     s_.registrar.remove_all(ep->name);
+    for (auto& b : gone) publish(b.contact, 0, "Removed");
     if (s_.store) s_.store->removed_all(ep->name);
     log(LogLevel::Verbose, kSource, "endpoint ", ep->name, " unregistered every contact");
   }
@@ -454,7 +466,6 @@ void SipAgent::handle_register(nua_handle_s* nh, const sip_s* sip) {
 
 void SipAgent::handle_invite(nua_handle_s* nh, const sip_s* sip) {
   auto cfg = s_.config.get();
-  const int64_t now = wall_seconds();
   const std::string source = request_source(nua_);
   auto reject = [&](int code, const char* phrase, tagi_t const* extra = nullptr) {
     nua_respond(nh, code, phrase, TAG_NEXT(extra));
@@ -469,22 +480,8 @@ void SipAgent::handle_invite(nua_handle_s* nh, const sip_s* sip) {
     tagi_t t[] = {{SIPTAG_WARNING_STR(w.c_str())}, {TAG_END()}};
     reject(code, phrase, t);
   };
-  auto challenge = [&](bool stale) {
-    auto h = s_.auth.challenge(cfg->realm, stale, now);
-    tagi_t t[] = {{SIPTAG_PROXY_AUTHENTICATE_STR(h.c_str())}, {TAG_END()}};
-    reject(407, "Proxy Authentication Required", t);
-  };
-
-  auto creds = find_credentials(sip->sip_proxy_authorization, cfg->realm);
-  if (!creds) return challenge(false);
-  const Endpoint* ep = cfg->endpoint(creds->username);
-  auto verdict = s_.auth.verify(*creds, "INVITE", cfg->realm, ep ? &ep->secret : nullptr, now);
-  if (verdict == DigestAuth::Verdict::Stale) return challenge(true);
-  if (verdict != DigestAuth::Verdict::Ok) {
-    log(LogLevel::Notice, kSource, "INVITE from ", source, " as '", creds->username,
-        "' refused: ", ep ? "wrong password" : "no such endpoint");
-    return reject(403, "Forbidden");
-  }
+  const Endpoint* ep = authenticate(nh, sip, *cfg, "INVITE", source);
+  if (!ep) return;
 
   if (!is_sdp(sip)) {
     tagi_t t[] = {{SIPTAG_ACCEPT_STR("application/sdp")}, {TAG_END()}};
@@ -539,6 +536,38 @@ void SipAgent::handle_invite(nua_handle_s* nh, const sip_s* sip) {
   s_.router.post(*loop, [&s = s_, loop, call = std::move(call)]() mutable {
     start_inbound_call(s, *loop, std::move(call));
   });
+}
+
+const Endpoint* SipAgent::authenticate(nua_handle_s* nh, const sip_s* sip, const SipConfig& cfg,
+                                       const char* method, const std::string& source) {
+  const int64_t now = wall_seconds();
+  auto refuse = [&](int code, const char* phrase, tagi_t const* extra = nullptr) {
+    nua_respond(nh, code, phrase, NUTAG_WITH_THIS(nua_), TAG_NEXT(extra));
+    nua_handle_destroy(nh);
+    return nullptr;
+  };
+  auto challenge = [&](bool stale) {
+    auto h = s_.auth.challenge(cfg.realm, stale, now);
+    tagi_t t[] = {{SIPTAG_PROXY_AUTHENTICATE_STR(h.c_str())}, {TAG_END()}};
+    return refuse(407, "Proxy Authentication Required", t);
+  };
+  auto creds = find_credentials(sip->sip_proxy_authorization, cfg.realm);
+  if (!creds) return challenge(false);
+  const Endpoint* ep = cfg.endpoint(creds->username);
+  auto verdict = s_.auth.verify(*creds, method, cfg.realm, ep ? &ep->secret : nullptr, now);
+  if (verdict == DigestAuth::Verdict::Stale) return challenge(true);
+  if (verdict != DigestAuth::Verdict::Ok) {
+    log(LogLevel::Notice, kSource, method, " from ", source, " as '", creds->username,
+        "' refused: ", ep ? "wrong password" : "no such endpoint");
+    return refuse(403, "Forbidden");
+  }
+  return ep;
+}
+
+void SipAgent::handle_subscribe(nua_handle_s* nh, const sip_s* sip) {
+  auto cfg = s_.config.get();
+  const Endpoint* ep = authenticate(nh, sip, *cfg, "SUBSCRIBE", request_source(nua_));
+  if (ep) subscriptions_.subscribe(nh, sip, *ep);
 }
 
 void SipAgent::handle_reinvite(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip) {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 
 #include "call_leg.h"
+#include "hint_subscriptions.h"
 #include "zvon/channel.h"
 #include "zvon/result.h"
 
@@ -51,13 +52,19 @@ class SipAgent {
   // Sends the INVITE of outbound leg `id`, whose channel lives on `loop`.
   void invite(uint64_t id, Loop& loop, OutboundTarget target, std::string sdp, Endpoint endpoint);
 
-  // The NUA callback (the Sofia thread); `callstate` is NUTAG_CALLSTATE of nua_i_state, else -1.
+  // The NUA callback (the Sofia thread); `state` is NUTAG_CALLSTATE of nua_i_state,
+  // NUTAG_SUBSTATE of nua_i_subscribe and nua_r_notify, else -1.
   void on_event(int event, int status, const char* phrase, nua_handle_s* nh, SofiaLeg* leg,
-                const sip_s* sip, int callstate);
+                const sip_s* sip, int state);
 
  private:
   void handle_register(nua_handle_s* nh, const sip_s* sip);
   void handle_invite(nua_handle_s* nh, const sip_s* sip);
+  void handle_subscribe(nua_handle_s* nh, const sip_s* sip);
+  // Digest authentication of a phone's INVITE or SUBSCRIBE (Proxy-Authorization): its endpoint,
+  // or null when the request was answered (407 challenge, 403) and its handle released.
+  const Endpoint* authenticate(nua_handle_s* nh, const sip_s* sip, const SipConfig& cfg, const char* method,
+                               const std::string& source);
   void handle_reinvite(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip);
   void handle_invite_response(SofiaLeg& leg, int status, const char* phrase, const sip_s* sip);
   void handle_info(SofiaLeg& leg, nua_handle_s* nh, const sip_s* sip);
@@ -71,6 +78,7 @@ class SipAgent {
   su_timer_s* purge_timer_ = nullptr;
   std::function<void()> shutdown_done_;
   std::unordered_map<uint64_t, std::unique_ptr<SofiaLeg>> legs_;  // the Sofia thread
+  HintSubscriptions subscriptions_{s_};                            // the Sofia thread
 };
 
 }  // namespace zvon::sip

@@ -46,6 +46,21 @@ std::string where(const ConfigSection& s, std::string_view key) {
   return s.pos.str();
 }
 
+// A pair like minexpiry / maxexpiry (seconds, 1 to `limit`): `min` and `max` keep their
+// defaults when absent, and the lower may not exceed the upper.
+Result<void> read_bounds(const ConfigSection& g, std::string_view min_key, std::string_view max_key, int limit,
+                         int& min, int& max) {
+  auto lo = g.get_int(min_key, min, 1, limit);
+  if (!lo) return lo.error();
+  auto hi = g.get_int(max_key, max, 1, limit);
+  if (!hi) return hi.error();
+  if (*lo > *hi)
+    return make_error(cat(where(g, min_key), ": ", min_key, " (", *lo, ") is larger than ", max_key, " (", *hi, ")"));
+  min = *lo;
+  max = *hi;
+  return {};
+}
+
 Result<void> read_general(const ConfigSection& g, SipConfig& c) {
   c.bind_address = trim(g.get_or("bind", c.bind_address));
   if (!valid_ipv4(c.bind_address))
@@ -78,19 +93,16 @@ Result<void> read_general(const ConfigSection& g, SipConfig& c) {
     return make_error(cat(where(g, "realm"), ": realm must be a non-empty word without quotes"));
   c.user_agent = trim(g.get_or("user_agent", c.user_agent));
 
-  auto minx = g.get_int("minexpiry", c.min_expiry, 1, 86400);
-  if (!minx) return minx.error();
-  auto maxx = g.get_int("maxexpiry", c.max_expiry, 1, 86400 * 7);
-  if (!maxx) return maxx.error();
+  if (auto r = read_bounds(g, "minexpiry", "maxexpiry", 86400 * 7, c.min_expiry, c.max_expiry); !r) return r;
   auto defx = g.get_int("defaultexpiry", c.default_expiry, 1, 86400 * 7);
   if (!defx) return defx.error();
-  c.min_expiry = *minx;
-  c.max_expiry = *maxx;
-  c.default_expiry = *defx;
-  if (c.min_expiry > c.max_expiry)
-    return make_error(cat(where(g, "minexpiry"), ": minexpiry (", c.min_expiry,
-                          ") is larger than maxexpiry (", c.max_expiry, ")"));
-  c.default_expiry = std::clamp(c.default_expiry, c.min_expiry, c.max_expiry);
+  c.default_expiry = std::clamp(*defx, c.min_expiry, c.max_expiry);
+
+  if (auto r = read_bounds(g, "subminexpiry", "submaxexpiry", 86400, c.sub_min_expiry, c.sub_max_expiry); !r)
+    return r;
+  auto maxsubs = g.get_int("maxsubscriptions", c.max_subscriptions, 0, 1000000);
+  if (!maxsubs) return maxsubs.error();
+  c.max_subscriptions = *maxsubs;
   return {};
 }
 

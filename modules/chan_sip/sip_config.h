@@ -64,6 +64,11 @@ struct SipConfig {
   int min_expiry = 60;
   int max_expiry = 3600;
   int default_expiry = 120;
+  // SUBSCRIBE (busy lamp fields): Expires bounds, and how many subscriptions may live at once
+  // (a flood of SUBSCRIBEs gets 503 past it instead of eating memory).
+  int sub_min_expiry = 60;
+  int sub_max_expiry = 3600;
+  int max_subscriptions = 1000;
   RtpPortRange rtp_ports;
   // rtp.conf media_warning: seconds without RTP from a peer we keep sending to before a
   // MediaStalled event (one-way audio); 0 turns the check off.

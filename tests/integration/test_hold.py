@@ -3,7 +3,8 @@ call on hold with a re-INVITE (a=sendonly): zvon answers recvonly, stops sending
 caller and plays music on hold (res_musiconhold, sounds/moh/default) to the callee, whose
 socket receives RTP that is not the caller's audio. The re-INVITE back to sendrecv, moving
 the caller's RTP to another port, resumes the bridge to that new port; an RFC 2543 hold
-(c=0.0.0.0) holds again. Events say Hold / Unhold / MusicOnHoldStart / MusicOnHoldStop."""
+(c=0.0.0.0) holds again. Events say Hold / Unhold / MusicOnHoldStart / MusicOnHoldStop, and
+the holding phone's device state (what a busy lamp field shows) goes ONHOLD, then INUSE."""
 import os
 import re
 import tempfile
@@ -78,12 +79,17 @@ def test_hold_plays_music_and_unhold_resumes(z):
     f = {k: os.path.join(work, k) for k in ("uac", "uas", "held", "resumed", "held2")}
     uas_port = free_port("udp")
     register_uas(z, uas_port)
-    w = EventWatcher(z, ["Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop", "ChannelHangup"])
+    w = EventWatcher(z, ["Hold", "Unhold", "MusicOnHoldStart", "MusicOnHoldStop", "ChannelHangup",
+                         "DeviceStateChange"])
     uas = run_sipp("uas_answer.xml", None, local_port=uas_port, timeout=40, background=True,
                    extra_keys={"rtp_port": b.getsockname()[1], "info_file": f["uas"]},
                    work_dir=z.dir)
     check(wait_port_taken(uas_port), "the UAS sipp did not start")
     uac = holding_caller(z, "102", a, a2, f)
+
+    def device_101(events):  # what a busy lamp field of 101 sees
+        return [e["state"] for e in events if e["type"] == "DeviceStateChange" and e.get("device") == "SIP/101"]
+
     try:
         caller_side, callee_side = wait_file(f["uac"]), wait_file(f["uas"])
         if not (caller_side and callee_side):
@@ -99,6 +105,7 @@ def test_hold_plays_music_and_unhold_resumes(z):
               "a Hold event for the caller: %r" % events)
         check(any(e["type"] == "MusicOnHoldStart" and e["channel"].startswith("SIP/102") and
                   e["class"] == "default" for e in events), "music starts for the callee: %r" % events)
+        check(device_101(events)[-1:] == ["ONHOLD"], "101's device while it holds: %r" % device_101(events))
         caller_name = next(e["channel"] for e in events if e["type"] == "Hold")
         status, out = z.rx("core show channel " + caller_name)
         check(status == 0 and "On hold:" in out and "yes" in out.split("On hold:")[1].split("\n")[0],
@@ -114,6 +121,7 @@ def test_hold_plays_music_and_unhold_resumes(z):
         check_bridged(*exchange(z, a2, caller_side, b, callee_side), "resumed, caller on a new port")
         events = w.wait(lambda ev: any(e["type"] == "MusicOnHoldStop" for e in ev))
         check(any(e["type"] == "Unhold" for e in events), "an Unhold event: %r" % events)
+        check(device_101(events)[-1:] == ["INUSE"], "101's device after the unhold: %r" % device_101(events))
         check(any(e["type"] == "MusicOnHoldStop" for e in events), "music stops: %r" % events)
 
         check(wait_file_exists(f["held2"]), "the c=0.0.0.0 hold was answered recvonly")

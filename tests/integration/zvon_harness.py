@@ -554,6 +554,14 @@ def digest_header(method, uri, user, password, challenge_params, cnonce="0a4f113
             'algorithm=MD5%s' % (user, realm, nonce, uri, resp, extra))
 
 
+def answer_challenge(challenge, method, uri, user, password):
+    """The Authorization (401) or Proxy-Authorization (407) header line answering `challenge`."""
+    name = "WWW-Authenticate" if challenge.status == 401 else "Proxy-Authenticate"
+    auth_name = "Authorization" if challenge.status == 401 else "Proxy-Authorization"
+    _, params = parse_auth_params(challenge.header(name) or "")
+    return "%s: %s" % (auth_name, digest_header(method, uri, user, password, params))
+
+
 class SipResponse:
     def __init__(self, raw):
         self.raw = raw
@@ -709,11 +717,7 @@ class SipClient:
         first = self.recv_final(timeout)
         if first is None or first.status not in (401, 407) or password is None:
             return first, None
-        name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
-        auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
-        _, params = parse_auth_params(first.header(name) or "")
-        auth = "%s: %s" % (auth_name, digest_header("REGISTER", uri, auth_user or user, password,
-                                                    params))
+        auth = answer_challenge(first, "REGISTER", uri, auth_user or user, password)
         self.request("REGISTER", uri, hdrs + [auth], to_uri=aor, from_uri=aor)
         return first, self.recv_final(timeout)
 
@@ -738,15 +742,51 @@ class SipClient:
         if first is None or first.status not in (401, 407):
             return first, None
         self.ack_failure(first, uri)
-        name = "WWW-Authenticate" if first.status == 401 else "Proxy-Authenticate"
-        auth_name = "Authorization" if first.status == 401 else "Proxy-Authorization"
-        _, params = parse_auth_params(first.header(name) or "")
-        auth = "%s: %s" % (auth_name, digest_header("INVITE", uri, user, password, params))
+        auth = answer_challenge(first, "INVITE", uri, user, password)
         self.request("INVITE", uri, [contact, auth], body=sdp, to_uri=uri, from_uri=frm)
         final = self.recv_final(timeout)
         if final is not None and final.status >= 300:
             self.ack_failure(final, uri)
         return first, final
+
+    def subscribe(self, user, password, exten, event="dialog", expires=600, accept=None,
+                  domain="127.0.0.1", timeout=5.0, to_tag=None):
+        """SUBSCRIBE to `exten` as endpoint `user` (Event: `event`), answering a 407/401
+        challenge with `password` when given; `to_tag` refreshes the subscription made before
+        on this client. Returns (first final response, final after authenticating or None)."""
+        uri = "sip:%s@%s" % (exten, domain)
+        frm = "sip:%s@%s" % (user, domain)
+        hdrs = ["Contact: <sip:%s@127.0.0.1:%d;transport=%s>" % (user, self.local_port,
+                                                               self.transport),
+                "Event: %s" % event, "Expires: %d" % expires]
+        if accept is not None:
+            hdrs.append("Accept: %s" % accept)
+        self.request("SUBSCRIBE", uri, hdrs, to_uri=uri, from_uri=frm, to_tag=to_tag)
+        first = self.recv_final(timeout)
+        if first is None or first.status not in (401, 407) or password is None:
+            return first, None
+        auth = answer_challenge(first, "SUBSCRIBE", uri, user, password)
+        self.request("SUBSCRIBE", uri, hdrs + [auth], to_uri=uri, from_uri=frm, to_tag=to_tag)
+        return first, self.recv_final(timeout)
+
+    def recv_request(self, method, timeout=5.0):
+        """The next request `method` received (a SipResponse whose start_line is the request
+        line), skipping responses; None on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = self.recv(max(0.05, deadline - time.monotonic()))
+            if m is not None and m.start_line.startswith(method + " "):
+                return m
+        return None
+
+    def respond(self, request, code=200, reason="OK"):
+        """Answers a request received (Via, From, To, Call-ID and CSeq copied)."""
+        lines = ["SIP/2.0 %d %s" % (code, reason)]
+        for n, v in request.headers:
+            if n.lower() in ("via", "v", "from", "f", "to", "t", "call-id", "i", "cseq"):
+                lines.append("%s: %s" % (n, v))
+        lines.append("Content-Length: 0")
+        self.send_raw("\r\n".join(lines) + "\r\n\r\n")
 
 
 # ----------------------------------------------------------------------------------------

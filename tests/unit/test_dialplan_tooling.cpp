@@ -182,11 +182,32 @@ TEST_CASE("hints: dialplan show hints and HINT()", "[dialplan][tooling]") {
   std::string out = g.command("dialplan show hints", &status);
   CHECK(status == 0);
   CHECK(out ==
-        "101@internal            => SIP/101                  extensions.conf:2\n"
-        "102@other               => SIP/102&SIP/102b         extensions.conf:5\n"
+        "101@internal            => SIP/101                  extensions.conf:2   State:Idle  Watchers:0\n"
+        "102@other               => SIP/102&SIP/102b         extensions.conf:5   State:Idle  Watchers:0\n"
         "2 hints\n");
   g.call("internal", "101");
   CHECK(g.trace() == Steps{"NoOp(SIP/101|SIP/102&SIP/102b|)"});
+}
+
+TEST_CASE("hints: DEVICE_STATE() and EXTENSION_STATE() through the dialplan", "[dialplan][tooling]") {
+  Golden g(
+      "[internal]\n"
+      "exten => 200,hint,TEST/200&SIP/201\n"
+      "exten => 300,1,NoOp(${DEVICE_STATE(TEST/200)}|${DEVICE_STATE(SIP/201)}|${EXTENSION_STATE(200)})\n"
+      " same => n,Answer()\n"
+      " same => n,NoOp(${DEVICE_STATE(TEST/200)}|${EXTENSION_STATE(200@internal)}|${EXTENSION_STATE(999)})\n"
+      " same => n,Set(X=${DEVICE_STATE(nodevice)})\n"
+      "exten => e,1,NoOp(${EXCEPTION})\n");
+  // chan_sip would say this of an endpoint without a registration.
+  g.core->device_states().report("SIP/201", DeviceState::Unavailable);
+  g.call("internal", "300", "200");  // from the device TEST/200
+  CHECK(g.trace() == Steps{"NoOp(UNKNOWN|UNAVAILABLE|UNAVAILABLE)", "Answer()", "NoOp(INUSE|INUSE|UNKNOWN)",
+                           "NoOp(DEVICE_STATE(nodevice): name a device as TECH/name, e.g. DEVICE_STATE(SIP/101))"});
+  // The call is over: the device is idle again, the hint follows.
+  CHECK(g.core->device_states().device_state("TEST/200") == DeviceState::Unknown);
+  CHECK(g.core->device_states().extension_state("200", "internal") == ExtensionState::Unavailable);
+  g.core->device_states().report("SIP/201", DeviceState::NotInUse);
+  CHECK(g.command("dialplan show hints").find("State:Idle") != std::string::npos);
 }
 
 TEST_CASE("dialplan trace: on for one channel or all, off", "[dialplan][tooling]") {

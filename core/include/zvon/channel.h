@@ -21,6 +21,7 @@ namespace zvon {
 
 class Core;
 class Channel;
+enum class DeviceState;  // zvon/device_state.h
 
 enum class Direction { Inbound, Outbound };
 
@@ -144,6 +145,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   const std::string& name() const { return name_; }
   const std::string& unique_id() const { return unique_id_; }
   const std::string& technology() const { return technology_; }
+  // "SIP/101": the device this channel is a call of (hints name devices).
+  const std::string& device() const { return device_; }
   Direction direction() const { return direction_; }
   Loop& loop() const { return loop_; }
   Core& core() const { return core_; }
@@ -248,11 +251,15 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void publish(std::string_view event_type);
   void resume_waiter(bool timed_out);
   void destroy_attachments();
+  // Tells the core's device states what this channel now says about its device.
+  void update_device_state();
 
   Core& core_;
   Loop& loop_;
   std::string technology_;
   std::string name_;
+  std::string device_;
+  DeviceState device_state_;  // what it last told the device states
   std::string unique_id_;
   Direction direction_;
   ModuleUse tech_use_;

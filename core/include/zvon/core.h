@@ -12,6 +12,7 @@
 #include "zvon/channel.h"
 #include "zvon/codec.h"
 #include "zvon/config.h"
+#include "zvon/device_state.h"
 #include "zvon/console.h"
 #include "zvon/dialplan.h"
 #include "zvon/events.h"
@@ -50,6 +51,8 @@ class Core {
   virtual const Paths& paths() const = 0;
   virtual Channels& channels() = 0;
   virtual DialplanRuntime& dialplan() = 0;
+  // Device and hint states (BLF); drivers report their devices' reachability here.
+  virtual DeviceStates& device_states() = 0;
 
   // Parses etc/<file_name> ("sip.conf"). Errors name file:line.
   virtual Result<Config> load_config(std::string_view file_name) const = 0;

@@ -1,8 +1,11 @@
 // `dialplan reload` and `dialplan show [context | exten@context]`. The core loop.
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "console/command_registry.h"
+#include "core_impl.h"
+#include "device_state_registry.h"
 #include "dialplan/dialplan_engine_impl.h"
 #include "zvon/extension_collector.h"
 #include "zvon/log.h"
@@ -207,13 +210,17 @@ std::vector<Registration> DialplanEngineImpl::register_commands(CommandRegistry&
 
   ConsoleCommand hints;
   hints.words = {"dialplan", "show", "hints"};
-  hints.summary = "Lists the hints (exten => NAME,hint,DEVICES) of the running dialplan";
+  hints.summary = "Lists the hints (exten => NAME,hint,DEVICES) of the running dialplan, with their state and watchers";
   hints.run = [this](const std::vector<std::string>&, CommandOutput& o) {
     auto plan = snapshot();
     if (!plan) {
       o.line("No dialplan is loaded");
       return 1;
     }
+    // The state and watchers (SUBSCRIBEd phones) of each hint, from the core's device states.
+    std::map<std::string, HintStatus> status;
+    if (auto* impl = dynamic_cast<CoreImpl*>(&core_))
+      for (auto& s : impl->device_state_registry().hints()) status[cat(s.hint.exten, "@", s.hint.context)] = s;
     size_t n = 0;
     for (auto& name : plan->context_names()) {
       const CompiledContext& c = *plan->context(name);
@@ -225,7 +232,12 @@ std::vector<Registration> DialplanEngineImpl::register_commands(CommandRegistry&
         line.resize(std::max<size_t>(line.size() + 1, 24), ' ');
         line += cat("=> ", h->devices);
         line.resize(std::max<size_t>(line.size() + 2, 52), ' ');
-        o.line(cat(line, h->pos.file.substr(h->pos.file.rfind('/') + 1), ":", h->pos.line));
+        line += cat(h->pos.file.substr(h->pos.file.rfind('/') + 1), ":", h->pos.line);
+        if (auto s = status.find(cat(h->exten, "@", name)); s != status.end()) {
+          line.resize(std::max<size_t>(line.size() + 2, 72), ' ');
+          line += cat("State:", to_string(s->second.state), "  Watchers:", s->second.watchers);
+        }
+        o.line(line);
         ++n;
       }
     }

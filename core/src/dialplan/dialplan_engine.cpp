@@ -6,6 +6,8 @@
 #include "dialplan/variable_expander.h"
 #include "dialplan/expression.h"
 #include "dialplan/builtin_functions.h"
+#include "dialplan/device_state_functions.h"
+#include "device_state_registry.h"
 #include "zvon/extension_collector.h"
 #include "zvon/log.h"
 
@@ -90,6 +92,7 @@ DialplanEngineImpl::DialplanEngineImpl(Core& core, std::filesystem::path dir)
     else
       log(LogLevel::Warning, kLog, "built-in HINT(): ", added.message());
     functions_ = std::make_unique<BuiltinFunctions>(*this);
+    for (auto& fn : make_device_state_functions(core.device_states())) functions_->all().push_back(std::move(fn));
     for (auto& fn : functions_->all()) {
       auto added = reg.functions.add(fn->name(), *fn, reg.core_usage);
       if (added)
@@ -135,7 +138,14 @@ void DialplanEngineImpl::install(std::shared_ptr<const CompiledDialplan> plan) {
   std::shared_ptr<const CompiledDialplan> old;
   {
     std::lock_guard lock(mutex_);
-    old = std::exchange(current_, std::move(plan));
+    old = std::exchange(current_, plan);
+  }
+  // The hints' states follow the plan in use.
+  if (auto* impl = dynamic_cast<CoreImpl*>(&core_); impl && plan) {
+    std::vector<HintDefinition> hints;
+    for (auto& name : plan->context_names())
+      for (auto& [exten, h] : plan->context(name)->hints) hints.push_back({h.exten, name, h.devices});
+    impl->device_state_registry().set_hints(std::move(hints));
   }
   // `old` is freed here, outside the lock, unless channels still hold it.
 }

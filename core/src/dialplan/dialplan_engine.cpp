@@ -10,6 +10,7 @@
 #include "device_state_registry.h"
 #include "zvon/extension_collector.h"
 #include "zvon/log.h"
+#include "zvon/text.h"
 
 namespace zvon {
 
@@ -17,14 +18,6 @@ namespace {
 
 constexpr std::string_view kLog = "dialplan";
 constexpr unsigned kStepsPerTurn = 64;
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
-}
 
 // What ${...} reads for one channel: the engine's lookup (built-ins, channel variables,
 // globals) and the registered functions.

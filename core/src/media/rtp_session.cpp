@@ -290,6 +290,7 @@ void RtpSessionImpl::make_inband_stream() {
   // The detector wants 8 kHz; every shipped codec decodes at that rate.
   inband_stream_ = DecodedStream::make(loop_, *codec_, 8000, jb_settings_,
                                        [this](std::span<const int16_t> pcm, JitterBuffer::Frame) {
+                                         ++stats_.inband_dtmf_frames;
                                          if (inband_) inband_->feed(pcm);
                                        });
 }

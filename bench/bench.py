@@ -80,6 +80,7 @@ def callgrind_media(ctx, build_dir, rtp_range, codec, calls):
         return with_target(ctx, lambda: Zvon(
             build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=ctx.nice,
             callee_allow=CODECS[codec]["allow"], dtmfmode=ctx.profile.codec_dtmfmode,
+            telephone_event=ctx.profile.telephone_event,
             wrapper=callgrind.wrapper(ctx.work, name)),
             lambda t: callgrind.measure_media(ctx, t, name, calls, 12, phone=phone))
     finally:

@@ -249,11 +249,12 @@ def leg_codecs(target, sample=4):
     for endpoint in (str(CALLER), str(CALLEE)):
         for name in [x for x in names if x.startswith("SIP/%s-" % endpoint)][:sample]:
             st, text = target.console("core show channel %s" % name)
-            m = re.search(r"<-> \S+ (\S+)", text)
+            m = re.search(r"<-> \S+ (\S+)( telephone-event)?", text)
             sent = re.search(r"packets_sent:\s+(\d+)", text)
             received = re.search(r"packets_received:\s+(\d+)", text)
             legs.setdefault(endpoint, []).append({
                 "codec": m.group(1) if m else ("(console gave no answer)" if st != 0 else None),
+                "telephone_event": bool(m and m.group(2)),
                 "sent": int(sent.group(1)) if sent else None,
                 "received": int(received.group(1)) if received else None})
     return legs

@@ -166,7 +166,8 @@ std::string CallLeg::describe() const {
   std::string d = source_.empty() ? target_.request_uri : source_;
   d += " rtp " + rtp_->local_address() + ":" + std::to_string(rtp_->local_port());
   if (have_media_)
-    d += " <-> " + media_.remote_address + ":" + std::to_string(media_.remote_port) + " " + media_.codec;
+    d += " <-> " + media_.remote_address + ":" + std::to_string(media_.remote_port) + " " + media_.codec +
+         (media_.dtmf_pt >= 0 ? " telephone-event" : "");
   return d;
 }
 

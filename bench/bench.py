@@ -72,7 +72,7 @@ def with_running(ctx, make, fn):
 
 def callgrind_media(ctx, build_dir, rtp_range, codec, calls):
     """Ir per packet of `calls` calls whose callee is the RTP phone answering in `codec`."""
-    name = "zvon-media-%s" % codec
+    name = "zvon-media-%s%s" % (codec, "-te" if ctx.profile.telephone_event else "")
     phone = RtpPhone(build_dir, ctx.work, name + "-phone", codec, calls,
                      ctx.profile.media_hold_s + 90, ctx.cores.load, ctx.nice)
     ctx.used_ports.update(range(phone.first_port, phone.first_port + 2 * calls))
@@ -80,6 +80,7 @@ def callgrind_media(ctx, build_dir, rtp_range, codec, calls):
         return with_target(ctx, lambda: Zvon(
             build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=ctx.nice,
             callee_allow=CODECS[codec]["allow"], dtmfmode=ctx.profile.codec_dtmfmode,
+            telephone_event=ctx.profile.telephone_event,
             wrapper=callgrind.wrapper(ctx.work, name)),
             lambda t: callgrind.measure_media(ctx, t, name, calls, 12, phone=phone))
     finally:
@@ -116,6 +117,14 @@ def run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
             # libopus under valgrind is slow: one transcoded call is already a heavy load.
             res["zvon_media"] = callgrind_media(ctx, build_dir, rtp_range, "pcmu",
                                                 args.callgrind_media_calls)
+            # The same relayed calls with telephone-event offered and answered.
+            if not ctx.profile.telephone_event:
+                ctx.profile.telephone_event = True
+                try:
+                    res["zvon_media_te"] = callgrind_media(ctx, build_dir, rtp_range, "pcmu",
+                                                           args.callgrind_media_calls)
+                finally:
+                    ctx.profile.telephone_event = False
             res["zvon_media_transcoded"] = callgrind_media(ctx, build_dir, rtp_range, "opus",
                                                            args.callgrind_transcoded_calls)
         elif "zvon" in targets:
@@ -186,7 +195,12 @@ def main():
                     help="with --media: relayed, transcoded or both")
     ap.add_argument("--media-dtmfmode", default=None,
                     help="with --media: sip.conf dtmfmode= of the endpoints (default: zvon's, "
-                         "auto, i.e. in-band detection on these G.711 legs)")
+                         "auto: keys as tones on these G.711 legs, looked for only while "
+                         "something reads them)")
+    ap.add_argument("--media-telephone-event", action="store_true",
+                    help="with --media: the caller offers and the callee answers "
+                         "telephone-event beside the codec (--callgrind --media measures "
+                         "relayed calls both with and without it)")
     ap.add_argument("--callgrind-calls", type=int, default=200)
     ap.add_argument("--callgrind-transcoded-calls", type=int, default=1,
                     help="with --callgrind --media: transcoded calls for Ir per packet (the "
@@ -240,6 +254,9 @@ def main():
     ctx.profile.codec_dtmfmode = args.media_dtmfmode
     if args.media_dtmfmode:
         header["command"] += " --media-dtmfmode " + args.media_dtmfmode
+    ctx.profile.telephone_event = args.media_telephone_event
+    if args.media_telephone_event:
+        header["command"] += " --media-telephone-event"
     if args.callgrind:
         return run_callgrind(ctx, args, build_dir, users, rtp_range, nice, header, targets)
 

@@ -25,6 +25,7 @@ class EchoApp final : public Application {
       co_return AppResult::Continue;
     }
     Echo echo(channel);
+    const DigitListening listening = channel.listen_for_digits();  // for the '#'
     const size_t digits_from = channel.pending_digits().size();
     for (;;) {
       co_await channel.wait();  // throws ChannelHungUp at hang-up; ~Echo unplugs it

@@ -38,6 +38,8 @@ Task<AppResult> Background::exec(Channel& channel, const AppArgs& args) {
     if (!noanswer) channel.answer();
   }
   bool failed = false;
+  // From before the first prompt: a caller who knows the menu keys it at once.
+  const DigitListening listening = channel.listen_for_digits();
   for (const auto& file : files) {
     // Keys already pressed: the caller knows what they want, the rest of the menu can go.
     if (!channel.pending_digits().empty()) break;

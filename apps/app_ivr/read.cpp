@@ -116,6 +116,7 @@ Task<AppResult> Read::exec(Channel& channel, const AppArgs& args) {
   std::string status = "TIMEOUT";
   std::string value;
   DigitReader reader(size_t(s.max_digits));
+  const DigitListening listening = channel.listen_for_digits();
   try {
     for (long attempt = 0; attempt < s.attempts; ++attempt) {
       reader = DigitReader(size_t(s.max_digits));

@@ -28,6 +28,7 @@ Task<AppResult> WaitExten::exec(Channel& channel, const AppArgs& args) {
   ExtensionCollector collector(
       [&dialplan, &context](std::string_view exten) { return dialplan.lookahead(context, exten); });
 
+  const DigitListening listening = channel.listen_for_digits();
   uint64_t deadline = deadline_after(channel, seconds);
   size_t used = 0;  // pending digits fed to the collector
   auto action = ExtensionCollector::Action::Wait;

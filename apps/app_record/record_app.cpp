@@ -172,6 +172,7 @@ Task<AppResult> RecordApp::exec(Channel& channel, const AppArgs& args) {
   std::string status;
   try {
     CallRecorder recorder(channel.loop(), *channel.media(), rate, sink);
+    const DigitListening listening = channel.listen_for_digits();  // for the terminators
     const size_t digits_from = channel.pending_digits().size();
     while (status.empty()) {
       co_await channel.wait();

@@ -248,7 +248,9 @@ def render(res):
     if z and k and z.get("ir_per_call") and k.get("ir_per_call"):
         out.append("")
         out.append("zvon / Kamailio instructions per call: %.2f" % (z["ir_per_call"] / k["ir_per_call"]))
-    for key, label in (("zvon_media", "Media"), ("zvon_media_transcoded", "Transcoded media")):
+    for key, label in (("zvon_media", "Media"),
+                       ("zvon_media_te", "Media, telephone-event offered and answered"),
+                       ("zvon_media_transcoded", "Transcoded media")):
         m = res.get(key)
         if m:
             out.append("")
@@ -260,6 +262,8 @@ def render(res):
     for key, title, unit in (("zvon_calls", "zvon, per call", "Ir/call"),
                              ("kamailio_calls", "Kamailio, per call", "Ir/call"),
                              ("zvon_media", "zvon media, per relayed packet", "Ir/packet"),
+                             ("zvon_media_te", "zvon media with telephone-event, per relayed packet",
+                              "Ir/packet"),
                              ("zvon_media_transcoded", "zvon transcoded media (PCMU <-> Opus), "
                               "per packet sent", "Ir/packet")):
         r = res.get(key)

@@ -36,6 +36,9 @@ class Profile:
         self.codec_profile = False  # --media --profile: perf samples of zvon in each step's window
         self.codec_kinds = ["relayed", "transcoded"]
         self.codec_dtmfmode = None  # --media-dtmfmode: sip.conf dtmfmode= of the endpoints
+        # --media-telephone-event: the sipp caller offers, and the called phone answers,
+        # telephone-event beside PCMU (keys as RFC 4733 events, not tones in the audio).
+        self.telephone_event = False
 
     def for_codec_ladder(self):
         """Holds long enough for the largest step's setup, a steady window, and a margin."""

@@ -43,13 +43,36 @@ def ulaw_tone(path, seconds=1, hz=440.0, level=0.3):
     return path
 
 
+TELEPHONE_EVENT_PT = 101
+
+
+def with_telephone_event(text, pt):
+    """A scenario's SDP (offer or answer) with telephone-event beside payload type `pt`: every
+    'm=audio ... RTP/AVP <pt>' line gets 101, and an rtpmap line for it follows pt's."""
+    lines, out = text.split("\n"), []
+    for line in lines:
+        if re.search(r"m=audio \S+ RTP/AVP .*\b%d$" % pt, line.rstrip()):
+            line = line.rstrip() + " %d" % TELEPHONE_EVENT_PT
+        out.append(line)
+        if line.strip().startswith("a=rtpmap:%d " % pt):
+            indent = line[:len(line) - len(line.lstrip())]
+            out.append("%sa=rtpmap:%d telephone-event/8000" % (indent, TELEPHONE_EVENT_PT))
+    if out == lines:
+        raise ValueError("no SDP for payload type %d to add telephone-event to" % pt)
+    return "\n".join(out)
+
+
 def media_scenario(ctx, name, loops):
-    """scenarios/<name> with the tone file and the loop count filled in."""
+    """scenarios/<name> with the tone file and the loop count filled in (and telephone-event
+    in its SDP with --media-telephone-event)."""
     tone = ulaw_tone(os.path.join(ctx.work, "tone-ulaw-1s.raw"))
     with open(scenario(name)) as f:
         text = f.read()
     text = text.replace("@RTP_FILE@", tone).replace("@RTP_LOOPS@", str(loops))
-    path = os.path.join(ctx.work, "%s-%d.xml" % (name[:-4], loops))
+    te = ctx.profile.telephone_event
+    if te:
+        text = with_telephone_event(text, 0)
+    path = os.path.join(ctx.work, "%s-%d%s.xml" % (name[:-4], loops, "-te" if te else ""))
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -61,7 +84,10 @@ def phone_scenario(ctx, phone):
     with open(scenario("uas_phone.xml")) as f:
         text = f.read()
     text = text.replace("@PT@", str(codec["pt"])).replace("@CODEC@", codec["rtpmap"])
-    path = os.path.join(ctx.work, "uas_phone-%s.xml" % phone.codec)
+    te = ctx.profile.telephone_event
+    if te:
+        text = with_telephone_event(text, codec["pt"])
+    path = os.path.join(ctx.work, "uas_phone-%s%s.xml" % (phone.codec, "-te" if te else ""))
     with open(path, "w") as f:
         f.write(text)
     return path
@@ -223,11 +249,12 @@ def leg_codecs(target, sample=4):
     for endpoint in (str(CALLER), str(CALLEE)):
         for name in [x for x in names if x.startswith("SIP/%s-" % endpoint)][:sample]:
             st, text = target.console("core show channel %s" % name)
-            m = re.search(r"<-> \S+ (\S+)", text)
+            m = re.search(r"<-> \S+ (\S+)( telephone-event)?", text)
             sent = re.search(r"packets_sent:\s+(\d+)", text)
             received = re.search(r"packets_received:\s+(\d+)", text)
             legs.setdefault(endpoint, []).append({
                 "codec": m.group(1) if m else ("(console gave no answer)" if st != 0 else None),
+                "telephone_event": bool(m and m.group(2)),
                 "sent": int(sent.group(1)) if sent else None,
                 "received": int(received.group(1)) if received else None})
     return legs

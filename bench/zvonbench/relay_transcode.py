@@ -31,9 +31,10 @@ ASTERISK_CALLS_PER_CORE = 550
 ASTERISK_US_PER_PACKET = 18.0
 
 
-def judge(step, codec):
+def judge(step, codec, telephone_event=False):
     """(clean, why): every call up, no loss at zvon, 50 packets/s per call reaching both sides,
-    and the legs in the codecs the mode is about."""
+    and the legs in the codecs the mode is about (with telephone-event negotiated or not, as
+    asked)."""
     n = step["calls"]
     problems = []
     legs = step.get("legs") or {}
@@ -47,6 +48,8 @@ def judge(step, codec):
         problems.append("no leg to check in 'core show channels'")
     if any(not l["sent"] or not l["received"] for side in legs.values() for l in side):
         problems.append("a sampled leg sent or received nothing")
+    if any(l.get("telephone_event") != telephone_event for side in legs.values() for l in side):
+        problems.append("a sampled leg %s telephone-event" % ("lacks" if telephone_event else "has"))
     if (step.get("failed") or 0) > MAX_LOSS * n:
         problems.append("%d calls failed" % step["failed"])
     if step.get("loss") is None or step["loss"] > MAX_LOSS:
@@ -72,7 +75,8 @@ def run_step(ctx, build_dir, rtp_range, mode, codec, n, profiled=False):
     seconds = n / float(p.media_setup_rate) + p.media_hold_s + 45
     running = Running(lambda: Zvon(build_dir, ctx.work, ctx.cores, 0, rtp_range, nice=ctx.nice,
                                    callee_allow=CODECS[codec]["allow"],
-                                   dtmfmode=p.codec_dtmfmode)).start()
+                                   dtmfmode=p.codec_dtmfmode,
+                                   telephone_event=p.telephone_event)).start()
     try:
         target = running.target
         time.sleep(2.0)
@@ -98,7 +102,7 @@ def run_step(ctx, build_dir, rtp_range, mode, codec, n, profiled=False):
     finally:
         running.stop()
     step["mode"] = mode
-    step["clean"], step["why"] = judge(step, codec)
+    step["clean"], step["why"] = judge(step, codec, p.telephone_event)
     ctx.log("  %-10s %5d calls: %s failed, CPU %s%% of a core (runnable but waiting %s%%), "
             "%s us per call-second, "
             "RSS/call %s KiB, loss at zvon %s, packets/s per call to callee %s / to caller %s, "

@@ -41,11 +41,13 @@ class Zvon:
     name = "zvon"
 
     def __init__(self, build_dir, work_root, cores, users, rtp_range, nice=None, wrapper=(),
-                 callee_allow="ulaw", dtmfmode=None):
+                 callee_allow="ulaw", dtmfmode=None, telephone_event=False):
         self.build_dir = build_dir
         # sip.conf dtmfmode= of every endpoint (None: chan_sip's default, auto, which detects
         # in-band digits on G.711 when no telephone-event is negotiated, as with sipp here).
         self.dtmfmode = dtmfmode
+        # Whether the endpoints allow telephone-event (RFC 4733) beside their codec.
+        self.telephone_event = telephone_event
         # The codecs the called endpoint allows (sip.conf allow=): "opus" makes every call a
         # G.711 <-> Opus transcoded one, the caller offering only PCMU.
         self.callee_allow = callee_allow
@@ -118,7 +120,7 @@ class Zvon:
             "[bench](!)",
             "type = endpoint",
             "context = bench",
-            "allow = ulaw",
+            "allow = ulaw" + (",telephone-event" if self.telephone_event else ""),
         ] + (["dtmfmode = %s" % self.dtmfmode] if self.dtmfmode else []) + [
             "",
         ]
@@ -126,7 +128,8 @@ class Zvon:
             lines.append("[%d](bench)" % user)
             lines.append("secret = pw%d" % user)
             if user == CALLEE and self.callee_allow != "ulaw":
-                lines += ["disallow = all", "allow = %s" % self.callee_allow]
+                lines += ["disallow = all", "allow = %s%s" % (
+                    self.callee_allow, ",telephone-event" if self.telephone_event else "")]
         return "\n".join(lines) + "\n"
 
     def start(self):

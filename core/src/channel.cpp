@@ -98,7 +98,49 @@ Channel::~Channel() {
   publish("ChannelDestroyed");
 }
 
-void Channel::set_driver(std::unique_ptr<ChannelDriver> driver) { driver_ = std::move(driver); }
+void Channel::set_driver(std::unique_ptr<ChannelDriver> driver) {
+  driver_ = std::move(driver);
+  if (driver_ && driver_listens_) driver_->listen_for_digits(true);
+}
+
+DigitListening Channel::listen_for_digits() {
+  ++digit_listeners_;
+  if (!driver_listens_) {
+    driver_listens_ = true;
+    if (driver_) driver_->listen_for_digits(true);
+  }
+  return DigitListening(weak_from_this());
+}
+
+void Channel::stop_listening_for_digits() {
+  if (--digit_listeners_ > 0 || listen_check_posted_) return;
+  // Not at once: the next reader usually starts in this same turn (the dialplan's next
+  // priority), and a detector stopped and started again would lose a key in progress.
+  listen_check_posted_ = true;
+  loop_.post([weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    self->listen_check_posted_ = false;
+    if (self->digit_listeners_ > 0 || !self->driver_listens_) return;
+    self->driver_listens_ = false;
+    if (self->driver_) self->driver_->listen_for_digits(false);
+  });
+}
+
+DigitListening& DigitListening::operator=(DigitListening&& other) noexcept {
+  if (this != &other) {
+    release();
+    channel_ = std::move(other.channel_);
+  }
+  return *this;
+}
+
+DigitListening::~DigitListening() { release(); }
+
+void DigitListening::release() {
+  if (auto channel = channel_.lock()) channel->stop_listening_for_digits();
+  channel_.reset();
+}
 
 void Channel::set_var(std::string_view name, std::string_view value) {
   vars_.insert_or_assign(std::string(name), std::string(value));

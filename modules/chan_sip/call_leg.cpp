@@ -68,9 +68,10 @@ bool CallLeg::apply_media(const MediaChoice& choice) {
       media_.dtmf_pt != choice.dtmf_pt || media_.remote_fmtp != choice.remote_fmtp ||
       media_.ptime != choice.ptime)
     rtp_->set_codec(std::move(codec), choice.audio_pt, choice.dtmf_pt, choice.remote_fmtp, choice.ptime);
-  // In-band detection where the endpoint sends tones, or may (auto without telephone-event).
-  rtp_->set_inband_dtmf(endpoint_.dtmf_mode == DtmfMode::Inband ||
-                        (endpoint_.dtmf_mode == DtmfMode::Auto && choice.dtmf_pt < 0));
+  // The endpoint sends its keys as tones, or may (auto without telephone-event).
+  keys_as_tones_ = endpoint_.dtmf_mode == DtmfMode::Inband ||
+                   (endpoint_.dtmf_mode == DtmfMode::Auto && choice.dtmf_pt < 0);
+  update_inband_detection();
   const std::string kept_address = media_.remote_address;
   media_ = choice;
   if (null_address && have_media_) media_.remote_address = kept_address;
@@ -86,6 +87,16 @@ bool CallLeg::apply_media(const MediaChoice& choice) {
   }
   have_media_ = true;
   return true;
+}
+
+void CallLeg::listen_for_digits(bool on) {
+  digits_wanted_ = on;
+  update_inband_detection();
+}
+
+void CallLeg::update_inband_detection() {
+  // Decoding every packet for tones costs ~9x relaying it: only while something reads keys.
+  rtp_->set_inband_dtmf(keys_as_tones_ && digits_wanted_);
 }
 
 void CallLeg::check_media() {
@@ -155,7 +166,8 @@ std::string CallLeg::describe() const {
   std::string d = source_.empty() ? target_.request_uri : source_;
   d += " rtp " + rtp_->local_address() + ":" + std::to_string(rtp_->local_port());
   if (have_media_)
-    d += " <-> " + media_.remote_address + ":" + std::to_string(media_.remote_port) + " " + media_.codec;
+    d += " <-> " + media_.remote_address + ":" + std::to_string(media_.remote_port) + " " + media_.codec +
+         (media_.dtmf_pt >= 0 ? " telephone-event" : "");
   return d;
 }
 
@@ -189,7 +201,8 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
           {"rtcp_received", std::to_string(st.rtcp_received)},
           {"rtt_ms", known(st.rtt_ms)},
           {"remote_loss_percent", known(st.remote_loss_percent)},
-          {"remote_jitter_ms", known(st.remote_jitter_ms)}};
+          {"remote_jitter_ms", known(st.remote_jitter_ms)},
+          {"inband_dtmf_frames", std::to_string(st.inband_dtmf_frames)}};
   if (st.jb_active) {
     out.insert(out.end(), {{"jb_delay_ms", std::to_string(st.jb_delay_ms)},
                            {"jb_target_ms", std::to_string(st.jb_target_ms)},

@@ -62,6 +62,7 @@ class CallLeg : public ChannelDriver {
   MediaEndpoint* media() override { return rtp_.get(); }
   std::string describe() const override;
   std::vector<std::pair<std::string, std::string>> media_stats() const override;
+  void listen_for_digits(bool on) override;
 
   // What the far end did (from the SIP thread).
   void remote_ringing();
@@ -81,6 +82,8 @@ class CallLeg : public ChannelDriver {
   // Once a second while media flows: a MediaStalled event when nothing arrived for
   // media_warning seconds although we keep sending (one-way audio), MediaResumed after.
   void check_media();
+  // In-band detection runs where keys come as tones and something reads them.
+  void update_inband_detection();
 
   SipShared& s_;
   Channel& channel_;
@@ -99,6 +102,8 @@ class CallLeg : public ChannelDriver {
   uint64_t media_since_ms_ = 0;     // when media was first negotiated (loop clock)
   uint64_t last_sent_checked_ = 0;  // packets_sent at the previous check
   bool stalled_ = false;
+  bool keys_as_tones_ = false;  // the negotiated stream carries keys as tones (in-band)
+  bool digits_wanted_ = false;  // the channel has a reader of keys (listen_for_digits)
   UvHandle<uv_timer_t> media_timer_;  // last: closed first
 };
 

@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 
 from sip_test_common import SECRETS, fill_template, rtp_packet
+from test_dtmf import TE_FORMATS
 from zvon_harness import (SOURCE_DIR, SipClient, Zvon, check, free_port, run_sipp,
                           run_tests, wait_port_taken)
 
@@ -36,7 +37,8 @@ class MenuCall:
         self.work = tempfile.mkdtemp(prefix="menu-", dir=z.dir)
         self.info = os.path.join(self.work, "uac")
         self.sipp = run_sipp(
-            fill_template("uac_menu.xml.in", HOLD_MS=hold_ms), "127.0.0.1:%d" % z.sip_port,
+            fill_template("uac_menu.xml.in", HOLD_MS=hold_ms, FORMATS=TE_FORMATS[0],
+                          RTPMAP=TE_FORMATS[1]), "127.0.0.1:%d" % z.sip_port,
             user=caller, password=SECRETS[caller], service="700", timeout=hold_ms / 1000 + 20,
             background=True, work_dir=z.dir,
             extra_keys={"caller": caller, "rtp_port": self.rtp.getsockname()[1],

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include <future>
+#include <optional>
 
 #include "note_driver.h"
 #include "test_core.h"
@@ -62,6 +63,41 @@ TEST_CASE("channel: wait is woken by a state change and throws on hang-up", "[ch
   CHECK(seen == std::vector<std::string>{"woken", "5", "timeout", "hung up"});
   CHECK(*driver_log == std::vector<std::string>{"answer"});  // a remote hang-up sends nothing
   CHECK(core->channels().count() == 0);
+}
+
+TEST_CASE("channel: the driver listens for keys while a reader holds a DigitListening", "[channel]") {
+  test::TestCore core;
+  auto notes = std::make_shared<std::vector<std::string>>();
+  const std::vector<std::string>& driver_log = *notes;
+  std::shared_ptr<Channel> ch;
+  std::optional<DigitListening> second;
+  on_worker(core, [&] {
+    ch = Channel::create(core.core(), core->loops().worker(0), "TEST", "alice", Direction::Inbound, {});
+    ch->set_driver(std::make_unique<test::NoteDriver>(notes, test::NoteDriver::Listening::Noted));
+    CHECK_FALSE(ch->listening_for_digits());
+    {
+      DigitListening menu = ch->listen_for_digits();
+      DigitListening prompt = ch->listen_for_digits();  // nested: told once
+      CHECK(ch->listening_for_digits());
+    }
+    // The next reader of the same turn (the dialplan's next priority) keeps it going.
+    second = ch->listen_for_digits();
+    CHECK(driver_log == std::vector<std::string>{"listen"});
+  });
+  on_worker(core, [&] {
+    CHECK(driver_log == std::vector<std::string>{"listen"});  // no gap between the two
+    second.reset();
+  });
+  on_worker(core, [] {});  // the turn after the last one went
+  on_worker(core, [&] {
+    CHECK(driver_log == std::vector<std::string>{"listen", "stop listening"});
+    CHECK_FALSE(ch->listening_for_digits());
+    // A driver set later (an outgoing leg's) is told what the channel wants.
+    auto listening = ch->listen_for_digits();
+    ch->set_driver(std::make_unique<test::NoteDriver>(notes, test::NoteDriver::Listening::Noted));
+    CHECK(driver_log == std::vector<std::string>{"listen", "stop listening", "listen", "listen"});
+    ch.reset();  // the handle outlives the channel harmlessly
+  });
 }
 
 TEST_CASE("channel: local hangup reaches the driver once, with its cause", "[channel]") {

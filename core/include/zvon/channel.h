@@ -90,6 +90,11 @@ class ChannelDriver {
   // Media statistics as name/value pairs (packets, loss, jitter ...), for `core show channel`
   // and the hang-up event.
   virtual std::vector<std::pair<std::string, std::string>> media_stats() const { return {}; }
+  // Whether something on the channel reads the caller's keys now (see DigitListening). Keys
+  // that arrive as messages (RFC 4733 events, SIP INFO) are delivered either way; keys that
+  // cost work on every packet to find (in-band tones, decoded from the audio) are looked
+  // for only while this is on.
+  virtual void listen_for_digits(bool /*on*/) {}
 };
 
 // Observes another channel's changes (the Dial app watches its outgoing legs). Same loop.
@@ -106,6 +111,26 @@ class ChannelWatcher {
 class ChannelAttachment {
  public:
   virtual ~ChannelAttachment() = default;
+};
+
+// Held by whatever reads the caller's keys on a channel (a menu, Read, Record's '#', Echo's
+// '#', an interruptible prompt): while at least one is held, the channel's driver listens for
+// keys it would otherwise not decode (ChannelDriver::listen_for_digits). Listening ends one
+// turn of the loop after the last one goes, so that one reader following another
+// (Background, then WaitExten) keeps the same detector without a gap. Made by Channel::listen_for_digits();
+// move-only; the channel's loop.
+class DigitListening {
+ public:
+  DigitListening() = default;
+  DigitListening(DigitListening&& other) noexcept = default;
+  DigitListening& operator=(DigitListening&& other) noexcept;
+  ~DigitListening();
+
+ private:
+  friend class Channel;
+  explicit DigitListening(std::weak_ptr<Channel> channel) : channel_(std::move(channel)) {}
+  void release();
+  std::weak_ptr<Channel> channel_;
 };
 
 // The snapshot `core show channels` prints; safe to hand to another thread.
@@ -201,6 +226,10 @@ class Channel : public std::enable_shared_from_this<Channel> {
 
   // DTMF digits received and not yet consumed by dialplan code.
   std::string& pending_digits() { return digits_; }
+  // The caller's keys are read while the returned handle lives (see DigitListening).
+  [[nodiscard]] DigitListening listen_for_digits();
+  // Whether the driver has been told to listen (a DigitListening is held, or was this turn).
+  bool listening_for_digits() const { return driver_listens_; }
 
   // --- waiting
   enum class WaitResult { Woken, TimedOut };
@@ -253,6 +282,8 @@ class Channel : public std::enable_shared_from_this<Channel> {
   void destroy_attachments();
   // Tells the core's device states what this channel now says about its device.
   void update_device_state();
+  friend class DigitListening;
+  void stop_listening_for_digits();  // one DigitListening less
 
   Core& core_;
   Loop& loop_;
@@ -272,6 +303,9 @@ class Channel : public std::enable_shared_from_this<Channel> {
   std::unordered_map<std::string, std::string> vars_;
   DialplanLocation location_;
   std::string digits_;
+  int digit_listeners_ = 0;      // DigitListening handles alive
+  bool driver_listens_ = false;  // what the driver was last told
+  bool listen_check_posted_ = false;
   bool held_ = false;
   uint64_t created_ms_ = 0;
 

@@ -56,8 +56,10 @@ class RtpSession : public MediaEndpoint {
   // Called once per digit received, whatever the receiver: an RFC 4733 event at its end, or
   // an in-band tone when in-band detection is on.
   virtual void set_dtmf_listener(std::function<void(char digit, DtmfSource source)> listener) = 0;
-  // Looks for DTMF tones in received G.711 audio (SpanDSP); for endpoints with
-  // dtmfmode=inband, or auto when telephone-event was not negotiated.
+  // Looks for DTMF tones in the received audio (SpanDSP, any codec decoded to 8 kHz): chan_sip
+  // turns it on for endpoints with dtmfmode=inband, or auto when telephone-event was not
+  // negotiated, while the channel has a reader of keys. Turned on, it starts clean (a new
+  // jitter buffer and detector); off, it costs nothing per packet.
   virtual void set_inband_dtmf(bool on) = 0;
   // Symmetric RTP (the default): send to wherever the peer's packets come from, not to the
   // address its SDP named (phones behind NAT). Off for nat=no endpoints.
@@ -88,6 +90,9 @@ class RtpSession : public MediaEndpoint {
     double rtt_ms = -1;               // round trip, from its report's LSR/DLSR
     double remote_loss_percent = -1;  // the fraction it lost of what we sent
     double remote_jitter_ms = -1;     // the jitter it sees on what we send
+    // 20 ms frames of received audio the in-band DTMF detector examined: it runs only while
+    // set_inband_dtmf() is on, so a relayed call nobody reads keys on stays at 0.
+    uint64_t inband_dtmf_frames = 0;
     // The jitter buffer in front of the decoder of this leg's received audio (a transcoded
     // bridge, in-band DTMF); all zero while nothing decodes it.
     bool jb_active = false;

@@ -194,6 +194,8 @@ Task<Result<PlaybackEnd>> play_file(Channel& channel, std::string name, Playback
 
   // Only digits pressed from now on interrupt: older ones belong to whoever left them.
   const size_t digits_from = channel.pending_digits().size();
+  DigitListening listening;
+  if (!options.interrupt_digits.empty()) listening = channel.listen_for_digits();
   std::shared_ptr<const Sound> sound;
   {
     const Codec* codec = channel.media()->codec();

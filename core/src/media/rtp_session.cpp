@@ -85,7 +85,7 @@ Result<std::unique_ptr<RtpSession>> RtpSession::open(Loop& loop, std::string_vie
 }
 
 RtpSessionImpl::RtpSessionImpl(Loop& loop, std::string local_address)
-    : loop_(loop), local_address_(std::move(local_address)) {
+    : loop_(loop), local_address_(std::move(local_address)), buffers_(thread_buffers()) {
   relay_sink_.self = this;
   audio_sink_.self = this;
   // RFC 3550: SSRC, first sequence number and first timestamp are random.
@@ -129,7 +129,6 @@ Result<void> RtpSessionImpl::bind(const sockaddr_storage& bind_to, RtpPortRange 
     return make_error(cat("no free RTP port in ", first, "-", last, " on ", local_address_,
                           ": every even port is in use (widen rtpstart/rtpend in rtp.conf)"));
 
-  recv_buf_ = thread_recv_buffer();  // bind() runs on the loop's thread
   r = uv_udp_recv_start(udp_.get(), &RtpSessionImpl::on_alloc, &RtpSessionImpl::on_recv);
   if (r != 0) return make_error(cat("cannot receive RTP on port ", local_port_, ": ", uv_strerror(r)));
   log(LogLevel::Debug, kLog, "session on ", local_address_, ":", local_port_,
@@ -154,8 +153,8 @@ void RtpSessionImpl::open_rtcp(const sockaddr_storage& bind_to) {
       rtcp_udp_.get(),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         auto* self = static_cast<RtpSessionImpl*>(h->data);
-        *buf = uv_buf_init(reinterpret_cast<char*>(self->rtcp_recv_buf_.data()),
-                           unsigned(self->rtcp_recv_buf_.size()));
+        auto& in = self->buffers_.rtcp_recv;
+        *buf = uv_buf_init(reinterpret_cast<char*>(in.data()), unsigned(in.size()));
       },
       [](uv_udp_t* h, ssize_t nread, const uv_buf_t* buf, const sockaddr* from, unsigned flags) {
         if (nread <= 0 || !from || (flags & UV_UDP_PARTIAL)) return;
@@ -233,7 +232,8 @@ void RtpSessionImpl::send_rtcp() {
   }
   char cname[64];
   std::snprintf(cname, sizeof cname, "zvon-%08x@%s", unsigned(ssrc_), local_address_.c_str());
-  size_t n = build_rtcp_report(rtcp_send_buf_, ssrc_, sender, block, cname);
+  auto& out = buffers_.rtcp_send;
+  size_t n = build_rtcp_report(out, ssrc_, sender, block, cname);
   if (n == 0) return;
   sockaddr_storage to = remote_;
   if (have_rtcp_remote_) {
@@ -244,7 +244,7 @@ void RtpSessionImpl::send_rtcp() {
     if (port == 65535) return;
     set_port(to, uint16_t(port + 1));
   }
-  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(rtcp_send_buf_.data()), unsigned(n));
+  uv_buf_t buf = uv_buf_init(reinterpret_cast<char*>(out.data()), unsigned(n));
   if (uv_udp_try_send(rtcp_udp_.get(), &buf, 1, reinterpret_cast<const sockaddr*>(&to)) >= 0)
     ++stats_.rtcp_sent;
 }
@@ -290,6 +290,7 @@ void RtpSessionImpl::make_inband_stream() {
   // The detector wants 8 kHz; every shipped codec decodes at that rate.
   inband_stream_ = DecodedStream::make(loop_, *codec_, 8000, jb_settings_,
                                        [this](std::span<const int16_t> pcm, JitterBuffer::Frame) {
+                                         ++stats_.inband_dtmf_frames;
                                          if (inband_) inband_->feed(pcm);
                                        });
 }
@@ -339,22 +340,25 @@ RtpSession::Stats RtpSessionImpl::stats() const {
   return s;
 }
 
-// One receive buffer per loop thread, shared by all its sessions: libuv reads into it and
-// on_recv() handles every datagram before returning (a relay copies the payload into the other
-// session's send buffer), so nothing points into it once the callback is over, and the next
-// session's read may reuse it. A buffer per session cost 256 KiB of address space per stream:
-// the heap grew (mprotect) at each call, fresh pages faulted in, 16-32 KiB of RSS per call.
-// Each session keeps the pointer: a thread_local read per packet costs a __tls_get_addr call
-// in a shared library (measured +47 instructions per relayed packet).
-uint8_t* RtpSessionImpl::thread_recv_buffer() {
-  thread_local const std::unique_ptr<uint8_t[]> shared =
-      std::make_unique_for_overwrite<uint8_t[]>(kRecvSlot * kRecvSlots);
-  return shared.get();
+// One set of buffers per loop thread, shared by all its sessions. libuv reads into `recv` and
+// on_recv() handles every datagram before returning (a relay copies the payload into `send`),
+// so nothing points into it once the callback is over, and the next session's read may reuse
+// it; RTCP is read and handled the same way. A packet is built in `send` and handed to the
+// kernel (uv_udp_try_send copies it) before send() returns, and taps see it only during
+// that call; an RTCP report likewise. A receive buffer per session cost 256 KiB of address
+// space per stream (the heap grew at each call, 16-32 KiB of RSS per call); the send and RTCP
+// buffers in each session were 3.5 KiB of every session's 4.6 KiB. Each session keeps the
+// reference: a thread_local read per packet costs a __tls_get_addr call in a shared library
+// (measured +47 instructions per relayed packet). Sessions are made on their loop's thread.
+RtpSessionImpl::ThreadBuffers& RtpSessionImpl::thread_buffers() {
+  thread_local const std::unique_ptr<ThreadBuffers> shared =
+      std::make_unique_for_overwrite<ThreadBuffers>();
+  return *shared;
 }
 
 void RtpSessionImpl::on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
-  auto* self = static_cast<RtpSessionImpl*>(handle->data);
-  *buf = uv_buf_init(reinterpret_cast<char*>(self->recv_buf_), kRecvSlot * kRecvSlots);
+  auto& in = static_cast<RtpSessionImpl*>(handle->data)->buffers_.recv;
+  *buf = uv_buf_init(reinterpret_cast<char*>(in.data()), unsigned(in.size()));
 }
 
 void RtpSessionImpl::on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
@@ -432,7 +436,7 @@ uint32_t RtpSessionImpl::rebase(Source source) {
 
 void RtpSessionImpl::send(int payload_type, bool marker, uint32_t timestamp, size_t payload_len) {
   if (!sending_) return;  // the peer holds: it asked for no media from us
-  uint8_t* h = send_buf_.data();
+  uint8_t* h = buffers_.send.data();
   h[0] = 0x80;  // version 2, no padding, no extension, no CSRC
   h[1] = uint8_t((marker ? 0x80 : 0) | (payload_type & 0x7f));
   h[2] = uint8_t(seq_ >> 8);
@@ -465,7 +469,7 @@ void RtpSessionImpl::send(int payload_type, bool marker, uint32_t timestamp, siz
 
 void RtpSessionImpl::send_payload(std::span<const uint8_t> payload, uint32_t timestamp, bool marker) {
   if (payload.size() > kMaxPacket - RtpPacket::kHeader) return;
-  std::memcpy(send_buf_.data() + RtpPacket::kHeader, payload.data(), payload.size());
+  std::memcpy(buffers_.send.data() + RtpPacket::kHeader, payload.data(), payload.size());
   marker = std::exchange(marker_pending_, false) || marker;
   send(audio_pt_, marker, timestamp, payload.size());
 }
@@ -558,7 +562,7 @@ void RtpSessionImpl::relay(const RtpPacket& packet, const MediaEndpoint& from) {
   // The same codec (or digits): the payload goes through untouched.
   auto payload = packet.payload();
   if (payload.size() > kMaxPacket - RtpPacket::kHeader) return;
-  std::memcpy(send_buf_.data() + RtpPacket::kHeader, payload.data(), payload.size());
+  std::memcpy(buffers_.send.data() + RtpPacket::kHeader, payload.data(), payload.size());
   Source source{&from, packet.ssrc()};
   const bool new_source = !have_source_ || !(source == source_);
   // Digits beside transcoded audio ride on the translator's timeline, as the audio does.

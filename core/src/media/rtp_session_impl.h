@@ -65,8 +65,18 @@ class RtpSessionImpl final : public RtpSession {
   // packets. The buffer is the loop thread's, shared by its sessions (see on_alloc).
   static constexpr size_t kRecvSlot = 64 * 1024;
   static constexpr size_t kRecvSlots = 4;
+  static constexpr size_t kRtcpOut = 512;  // our compound report: SR/RR, one block, CNAME
 
-  static uint8_t* thread_recv_buffer();
+  // The buffers every session of one loop thread shares (see thread_buffers()): each is
+  // used within one callback or one send and holds nothing across a return to the loop.
+  struct ThreadBuffers {
+    std::array<uint8_t, kRecvSlot * kRecvSlots> recv;  // RTP, a recvmmsg batch
+    std::array<uint8_t, kMaxPacket> send;              // the RTP packet being sent
+    std::array<uint8_t, kMaxPacket> rtcp_recv;
+    std::array<uint8_t, kRtcpOut> rtcp_send;
+  };
+
+  static ThreadBuffers& thread_buffers();
   static void on_alloc(uv_handle_t* handle, size_t suggested, uv_buf_t* buf);
   static void on_recv(uv_udp_t* handle, ssize_t nread, const uv_buf_t* buf,
                       const sockaddr* addr, unsigned flags);
@@ -87,7 +97,7 @@ class RtpSessionImpl final : public RtpSession {
   };
   // Starts a new source: returns its first timestamp, leaving a gap as long as the pause.
   uint32_t rebase(Source source);
-  // Builds the 12-byte header into send_buf_ and sends header + `payload_len` bytes.
+  // Builds the 12-byte header into buffers_.send and sends header + `payload_len` bytes.
   void send(int payload_type, bool marker, uint32_t timestamp, size_t payload_len);
   // Relays audio of another codec through a Translator made for it (once per codec change).
   void relay_translated(const RtpPacket& packet, const MediaEndpoint& from);
@@ -114,8 +124,7 @@ class RtpSessionImpl final : public RtpSession {
   std::string local_address_;
   uint16_t local_port_ = 0;
   UvHandle<uv_udp_t> udp_;
-  uint8_t* recv_buf_ = nullptr;  // the loop thread's receive buffer, shared (see on_alloc)
-  std::array<uint8_t, kMaxPacket> send_buf_{};
+  ThreadBuffers& buffers_;  // the loop thread's, shared by its sessions
 
   sockaddr_storage remote_{};
   bool have_remote_ = false;
@@ -174,8 +183,6 @@ class RtpSessionImpl final : public RtpSession {
   Stats stats_;
 
   UvHandle<uv_udp_t> rtcp_udp_;
-  std::array<uint8_t, 1500> rtcp_recv_buf_{};
-  std::array<uint8_t, 512> rtcp_send_buf_{};
   sockaddr_storage rtcp_remote_{};  // latched from the peer's reports, else RTP port + 1
   bool have_rtcp_remote_ = false;
   uint64_t rtcp_prior_expected_ = 0;  // for the fraction lost of each interval

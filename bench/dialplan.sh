@@ -4,9 +4,11 @@
 # 100,000 extensions, priorities/s of the engine, compile and reload time of a 100,000-line
 # file and its memory. Figures go to docs/PERFORMANCE.md, section "Dialplan".
 #
-#   bash bench/dialplan.sh               wall-clock figures, each with its reference
+#   bash bench/dialplan.sh               figures, each with its reference (priorities by the
+#                                        worker loop's CPU clock, the rest by the wall clock)
 #   bash bench/dialplan.sh --callgrind   instructions per lookup, per priority and per compile
-#                                        (valgrind; 20,000 lookups of each kind)
+#                                        (valgrind; 20,000 lookups of each kind; one run per
+#                                        kind of priority)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"

@@ -1,5 +1,7 @@
 #include "dialplan/dialplan_engine_impl.h"
 
+#include <climits>
+
 #include "core_impl.h"
 #include "dialplan/app_arguments.h"
 #include "dialplan/dialplan_compiler.h"
@@ -616,7 +618,9 @@ Task<> DialplanEngineImpl::steps(Channel& ch, RunState& st) {
     // Priorities mostly run in order, and a large dialplan's are not in the cache, where a miss
     // costs more than running a priority: ask for the lines of the priority three ahead, and
     // for the argument pieces of the one two ahead (whose own lines were asked for before).
-    if (const CompiledPriority* soon = st.ext->priority(at.priority + 2)) {
+    const CompiledPriority* soon =
+        at.priority < INT_MAX - 3 ? st.ext->priority(at.priority + 2) : nullptr;
+    if (soon) {
       if (!soon->segments.empty()) __builtin_prefetch(soon->segments.data());
       if (const CompiledPriority* later = st.ext->priority(at.priority + 3)) {
         __builtin_prefetch(later);

@@ -203,15 +203,15 @@ std::vector<std::pair<std::string, std::string>> CallLeg::media_stats() const {
           {"remote_loss_percent", known(st.remote_loss_percent)},
           {"remote_jitter_ms", known(st.remote_jitter_ms)},
           {"inband_dtmf_frames", std::to_string(st.inband_dtmf_frames)}};
-  if (st.jb_active) {
-    out.insert(out.end(), {{"jb_delay_ms", std::to_string(st.jb_delay_ms)},
-                           {"jb_target_ms", std::to_string(st.jb_target_ms)},
-                           {"jb_late", std::to_string(st.jb_late)},
-                           {"jb_lost", std::to_string(st.jb_lost)},
-                           {"jb_concealed", std::to_string(st.jb_concealed)},
-                           {"jb_reordered", std::to_string(st.jb_reordered)},
-                           {"jb_duplicates", std::to_string(st.jb_duplicates)},
-                           {"jb_resyncs", std::to_string(st.jb_resyncs)}});
+  if (const auto& jb = st.jitter_buffer) {
+    out.insert(out.end(), {{"jb_delay_ms", std::to_string(jb->delay_ms)},
+                           {"jb_target_ms", std::to_string(jb->target_ms)},
+                           {"jb_late", std::to_string(jb->late)},
+                           {"jb_lost", std::to_string(jb->lost)},
+                           {"jb_concealed", std::to_string(jb->concealed)},
+                           {"jb_reordered", std::to_string(jb->reordered)},
+                           {"jb_duplicates", std::to_string(jb->duplicates)},
+                           {"jb_resyncs", std::to_string(jb->resyncs)}});
   }
   return out;
 }

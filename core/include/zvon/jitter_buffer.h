@@ -42,21 +42,7 @@ class JitterBuffer {
 
   enum class Frame { Silence, Concealed, Audio };
 
-  struct Stats {
-    uint64_t packets = 0;     // taken into the buffer
-    uint64_t frames = 0;      // 20 ms frames played out
-    uint64_t late = 0;        // arrived after their playout time: dropped
-    uint64_t lost = 0;        // never arrived before the packet after them was played
-    uint64_t concealed = 0;   // frames the codec filled in (PLC / FEC)
-    uint64_t reordered = 0;   // arrived after a later-numbered packet
-    uint64_t duplicates = 0;  // the same sequence number again: dropped
-    uint64_t resyncs = 0;     // new SSRC, timestamp jump, overflow
-    uint64_t grown = 0;       // frames inserted to lengthen the delay
-    uint64_t shrunk = 0;      // frames skipped to shorten it
-    uint64_t discarded = 0;   // empty or oversized payloads
-    int delay_ms = 0;         // current playout delay above the fastest recent packet
-    int target_ms = 0;        // what the delay is steered to
-  };
+  using Stats = JitterBufferStats;  // in zvon/rtp.h, beside the settings
 
   // `decoder` decodes at `pcm_rate` the codec whose RTP clock is `clock_rate`; it must outlive
   // the buffer.

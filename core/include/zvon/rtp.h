@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,23 @@ class Loop;
 struct RtpPortRange {
   uint16_t min = 10000;
   uint16_t max = 20000;
+};
+
+// What a JitterBuffer counts (JitterBuffer::Stats), also part of an RTP session's statistics.
+struct JitterBufferStats {
+  uint64_t packets = 0;     // taken into the buffer
+  uint64_t frames = 0;      // 20 ms frames played out
+  uint64_t late = 0;        // arrived after their playout time: dropped
+  uint64_t lost = 0;        // never arrived before the packet after them was played
+  uint64_t concealed = 0;   // frames the codec filled in (PLC / FEC)
+  uint64_t reordered = 0;   // arrived after a later-numbered packet
+  uint64_t duplicates = 0;  // the same sequence number again: dropped
+  uint64_t resyncs = 0;     // new SSRC, timestamp jump, overflow
+  uint64_t grown = 0;       // frames inserted to lengthen the delay
+  uint64_t shrunk = 0;      // frames skipped to shorten it
+  uint64_t discarded = 0;   // empty or oversized payloads
+  int delay_ms = 0;         // current playout delay above the fastest recent packet
+  int target_ms = 0;        // what the delay is steered to
 };
 
 // The adaptive jitter buffer in front of every decoder of received audio (transcoding,
@@ -94,16 +112,8 @@ class RtpSession : public MediaEndpoint {
     // set_inband_dtmf() is on, so a relayed call nobody reads keys on stays at 0.
     uint64_t inband_dtmf_frames = 0;
     // The jitter buffer in front of the decoder of this leg's received audio (a transcoded
-    // bridge, in-band DTMF); all zero while nothing decodes it.
-    bool jb_active = false;
-    int jb_delay_ms = 0;   // current playout delay
-    int jb_target_ms = 0;  // what the delay is steered to
-    uint64_t jb_late = 0;       // arrived after their playout time: dropped
-    uint64_t jb_lost = 0;       // never arrived in time: concealed
-    uint64_t jb_concealed = 0;  // 20 ms frames filled in by the codec's PLC / FEC
-    uint64_t jb_reordered = 0;
-    uint64_t jb_duplicates = 0;
-    uint64_t jb_resyncs = 0;    // new SSRC, timestamp jump
+    // bridge, in-band DTMF); none while nothing decodes it.
+    std::optional<JitterBufferStats> jitter_buffer;
   };
   virtual Stats stats() const = 0;
 };

@@ -325,18 +325,7 @@ RtpSession::Stats RtpSessionImpl::stats() const {
   // bridge transcodes it, else the in-band DTMF detector's.
   const JitterBuffer* inband = inband_stream_ ? inband_stream_->jitter_buffer() : nullptr;
   const JitterBuffer::Stats* jb = relayed_jb_ ? relayed_jb_.get() : inband ? &inband->stats() : nullptr;
-  if (jb) {
-    const auto& j = *jb;
-    s.jb_active = true;
-    s.jb_delay_ms = j.delay_ms;
-    s.jb_target_ms = j.target_ms;
-    s.jb_late = j.late;
-    s.jb_lost = j.lost;
-    s.jb_concealed = j.concealed;
-    s.jb_reordered = j.reordered;
-    s.jb_duplicates = j.duplicates;
-    s.jb_resyncs = j.resyncs;
-  }
+  if (jb) s.jitter_buffer = *jb;
   return s;
 }
 
